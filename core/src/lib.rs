@@ -1,0 +1,46 @@
+//! The contract of Stowage: the [`KeyValueStore`] trait and everything around it.
+//!
+//! - [`KeyValueStore`]: the async trait every backend and wrapper implements, object safe
+//!   (`Arc<dyn KeyValueStore>` is a store too).
+//! - [`Value`]: an immutable, cheaply cloned JSON object; [`Entry`]: a value with its metadata.
+//! - [`Capabilities`]: the optional operations a store offers and its limits, as data.
+//! - [`rules`]: names and TTLs; [`Error`] and [`ErrorKind`]: one error type for everything.
+//! - [`KeyValueStoreExt`]: collection and typed handles, layering.
+//! - [`Layer`]: how wrappers are put around stores.
+//! - `testkit` (feature `testkit`): the conformance kit every store passes.
+//!
+//! ```
+//! # async fn demo(store: impl stowage_core::KeyValueStore + Clone) -> stowage_core::Result<()> {
+//! use std::time::Duration;
+//! use stowage_core::{KeyValueStoreExt, Value};
+//!
+//! let sessions = store.collection("sessions");
+//! sessions.put("s1", Value::from_json(r#"{"user": "alice"}"#)?, Some(Duration::from_secs(3600))).await?;
+//! let entry = sessions.ttl("s1").await?.expect("just written");
+//! assert!(entry.remaining_ttl().unwrap() <= Duration::from_secs(3600));
+//! # Ok(()) }
+//! ```
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod capabilities;
+mod entry;
+mod error;
+mod handles;
+pub mod layer;
+pub mod rules;
+mod store;
+mod value;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use async_trait::async_trait;
+pub use capabilities::{Capabilities, Expiry};
+pub use entry::Entry;
+pub use error::{Error, ErrorKind, Result};
+pub use handles::{Collection, DEFAULT_COLLECTION, KeyValueStoreExt, Typed};
+pub use layer::{Identity, Layer, Stack};
+pub use store::{DynStore, KeyValueStore};
+pub use value::Value;

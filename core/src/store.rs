@@ -1,0 +1,175 @@
+//! The [`KeyValueStore`] trait.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::capabilities::Capabilities;
+use crate::entry::Entry;
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// An async key-value store: collections of keys, each holding one JSON object and an optional
+/// expiry.
+///
+/// This is the trait backends and wrappers implement; users usually also import
+/// [`KeyValueStoreExt`](crate::KeyValueStoreExt) for collection and typed handles.
+///
+/// # Contract
+///
+/// - Every call names its collection. Names follow [`rules`](crate::rules): non-empty, no `::` in
+///   a collection, within the limits in [`capabilities`](KeyValueStore::capabilities). A bad name
+///   is an [`InvalidKey`](crate::ErrorKind::InvalidKey) /
+///   [`InvalidCollection`](crate::ErrorKind::InvalidCollection) error, and nothing is written.
+/// - A TTL of `None` never expires; a zero TTL is [`InvalidTtl`](crate::ErrorKind::InvalidTtl).
+///   `put_many` applies one TTL to the whole batch.
+/// - An expired entry is never returned by any read, whatever the engine's own expiry lag.
+/// - Batch reads keep the order of the keys asked for, with `None` for misses; a batch with a bad
+///   name writes nothing.
+/// - `delete` says whether a live entry was removed; `delete_many` counts them.
+/// - Optional operations (`keys`, `collections`, `destroy_collection`, `destroy`, `cull`) are
+///   complete when the matching [`Capabilities`] flag is set, and return an
+///   [`Unsupported`](crate::ErrorKind::Unsupported) error otherwise.
+/// - Stores are `Send + Sync`; concurrent calls are safe and each call is atomic per key.
+///
+/// The trait is object safe: `Arc<dyn KeyValueStore>` is itself a store.
+///
+/// ```
+/// # async fn demo(store: std::sync::Arc<dyn stowage_core::KeyValueStore>) -> stowage_core::Result<()> {
+/// use std::time::Duration;
+/// use stowage_core::Value;
+///
+/// store.put("tokens", "alice", Value::from_json(r#"{"t":"x"}"#)?, Some(Duration::from_secs(60))).await?;
+/// let found = store.get_many("tokens", &["alice", "bob"]).await?;
+/// assert!(found[0].is_some() && found[1].is_none());
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait KeyValueStore: Send + Sync + Debug {
+    /// What this store can do beyond the required operations, and its limits.
+    fn capabilities(&self) -> Capabilities;
+
+    /// The value of `key` in `collection`, or `None` when absent or expired.
+    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>>;
+
+    /// The values of `keys`, in the same order, with `None` for misses.
+    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>>;
+
+    /// The entry of `key` (value, creation and expiry time), or `None` when absent or expired.
+    ///
+    /// [`Entry::remaining_ttl`] gives the time left, as `py-key-value`'s `ttl()` does.
+    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>>;
+
+    /// The entries of `keys`, in the same order, with `None` for misses.
+    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>>;
+
+    /// Store `value` under `key`, replacing any previous entry, expiring after `ttl`.
+    async fn put(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<()>;
+
+    /// Store every `(key, value)` pair with one TTL. When a key repeats, the last pair wins.
+    async fn put_many(
+        &self,
+        collection: &str,
+        entries: &[(&str, Value)],
+        ttl: Option<Duration>,
+    ) -> Result<()>;
+
+    /// Remove `key`; `true` when a live entry was removed.
+    async fn delete(&self, collection: &str, key: &str) -> Result<bool>;
+
+    /// Remove `keys`; the number of live entries removed.
+    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize>;
+
+    /// Every live key of `collection` (capability `keys`), in no particular order.
+    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
+        let _ = collection;
+        Err(Error::unsupported("keys"))
+    }
+
+    /// Every collection holding live keys (capability `collections`), in no particular order.
+    async fn collections(&self) -> Result<Vec<String>> {
+        Err(Error::unsupported("collections"))
+    }
+
+    /// Remove every entry of `collection` (capability `destroy_collection`); `true` when it held
+    /// any.
+    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
+        let _ = collection;
+        Err(Error::unsupported("destroy_collection"))
+    }
+
+    /// Remove everything this store holds, and nothing else (capability `destroy`); `true` when it
+    /// held anything.
+    async fn destroy(&self) -> Result<bool> {
+        Err(Error::unsupported("destroy"))
+    }
+
+    /// Remove expired entries now (capability `cull`); the number removed.
+    async fn cull(&self) -> Result<usize> {
+        Err(Error::unsupported("cull"))
+    }
+}
+
+macro_rules! forward_store {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        #[deny(clippy::missing_trait_methods)]
+        impl<S: KeyValueStore + ?Sized> KeyValueStore for $ty {
+            fn capabilities(&self) -> Capabilities {
+                (**self).capabilities()
+            }
+            async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
+                (**self).get(collection, key).await
+            }
+            async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
+                (**self).get_many(collection, keys).await
+            }
+            async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
+                (**self).ttl(collection, key).await
+            }
+            async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+                (**self).ttl_many(collection, keys).await
+            }
+            async fn put(&self, collection: &str, key: &str, value: Value, ttl: Option<Duration>) -> Result<()> {
+                (**self).put(collection, key, value, ttl).await
+            }
+            async fn put_many(&self, collection: &str, entries: &[(&str, Value)], ttl: Option<Duration>) -> Result<()> {
+                (**self).put_many(collection, entries, ttl).await
+            }
+            async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
+                (**self).delete(collection, key).await
+            }
+            async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
+                (**self).delete_many(collection, keys).await
+            }
+            async fn keys(&self, collection: &str) -> Result<Vec<String>> {
+                (**self).keys(collection).await
+            }
+            async fn collections(&self) -> Result<Vec<String>> {
+                (**self).collections().await
+            }
+            async fn destroy_collection(&self, collection: &str) -> Result<bool> {
+                (**self).destroy_collection(collection).await
+            }
+            async fn destroy(&self) -> Result<bool> {
+                (**self).destroy().await
+            }
+            async fn cull(&self) -> Result<usize> {
+                (**self).cull().await
+            }
+        }
+    )*};
+}
+
+forward_store!(Arc<S>, Box<S>, &S);
+
+/// A store shared behind a trait object.
+pub type DynStore = Arc<dyn KeyValueStore>;
