@@ -28,7 +28,11 @@ pub struct Entry {
 
 impl Entry {
     /// An entry from its parts.
-    pub fn new(value: Value, created_at: Option<SystemTime>, expires_at: Option<SystemTime>) -> Self {
+    pub fn new(
+        value: Value,
+        created_at: Option<SystemTime>,
+        expires_at: Option<SystemTime>,
+    ) -> Self {
         Entry {
             value,
             created_at,

@@ -196,7 +196,11 @@ impl<S: KeyValueStore, T: Serialize + DeserializeOwned> Typed<S, T> {
     /// Load `key` as `T`. A stored object of another shape is an
     /// [`InvalidValue`](crate::ErrorKind::InvalidValue) error.
     pub async fn get(&self, key: &str) -> Result<Option<T>> {
-        self.inner.get(key).await?.map(|v| v.deserialize()).transpose()
+        self.inner
+            .get(key)
+            .await?
+            .map(|v| v.deserialize())
+            .transpose()
     }
 
     /// Load several keys, in order, `None` for misses.
@@ -222,7 +226,9 @@ impl<S: KeyValueStore, T: Serialize + DeserializeOwned> Typed<S, T> {
 
     /// Store `value` under `key`.
     pub async fn put(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
-        self.inner.put(key, Value::from_serialize(value)?, ttl).await
+        self.inner
+            .put(key, Value::from_serialize(value)?, ttl)
+            .await
     }
 
     /// Store several values with one TTL. Nothing is written if any value fails to convert.

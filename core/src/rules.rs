@@ -170,10 +170,7 @@ mod tests {
         assert!(ttl_from_secs_f64(0.0).is_err());
         assert!(ttl_from_secs_f64(f64::INFINITY).is_err());
         assert!(ttl_from_secs_f64(1e300).is_err());
-        assert_eq!(
-            ttl_from_secs_f64(1e-9).unwrap(),
-            Duration::from_nanos(1)
-        );
+        assert_eq!(ttl_from_secs_f64(1e-9).unwrap(), Duration::from_nanos(1));
         // Below a nanosecond rounds to zero, which is refused.
         assert!(ttl_from_secs_f64(1e-12).is_err());
     }

@@ -144,7 +144,7 @@ pub fn __boxed<F: Future<Output = ()> + Send + 'static>(f: F) -> CaseFuture {
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
-        $crate::__with_conformance_cases!(__conformance_emit_tests ($factory));
+        $crate::__with_conformance_cases!(__conformance_emit_tests($factory));
     };
 }
 

@@ -21,7 +21,10 @@ pub async fn get_missing_is_none(store: Store) {
 /// A second put replaces the first value.
 pub async fn put_overwrites(store: Store) {
     let c = unique("basic");
-    store.put(&c, "k", obj(json!({"v": 1})), None).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
     let v2 = obj(json!({"v": 2}));
     store.put(&c, "k", v2.clone(), None).await.unwrap();
     assert_same(store.get(&c, "k").await.unwrap().as_ref(), &v2);
@@ -42,8 +45,20 @@ pub async fn collections_are_isolated(store: Store) {
 /// Keys differing only in case are different keys.
 pub async fn keys_are_case_sensitive(store: Store) {
     let c = unique("case");
-    store.put(&c, "Key", obj(json!({"v": "upper"})), None).await.unwrap();
-    store.put(&c, "key", obj(json!({"v": "lower"})), None).await.unwrap();
-    assert_eq!(store.get(&c, "Key").await.unwrap().unwrap().to_map()["v"], "upper");
-    assert_eq!(store.get(&c, "key").await.unwrap().unwrap().to_map()["v"], "lower");
+    store
+        .put(&c, "Key", obj(json!({"v": "upper"})), None)
+        .await
+        .unwrap();
+    store
+        .put(&c, "key", obj(json!({"v": "lower"})), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&c, "Key").await.unwrap().unwrap().to_map()["v"],
+        "upper"
+    );
+    assert_eq!(
+        store.get(&c, "key").await.unwrap().unwrap().to_map()["v"],
+        "lower"
+    );
 }

@@ -42,7 +42,10 @@ pub async fn put_many_then_get_many(store: Store) {
     let entries: Vec<(String, Value)> = (0..10)
         .map(|i| (format!("k{i}"), obj(json!({"i": i}))))
         .collect();
-    let refs: Vec<(&str, Value)> = entries.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let refs: Vec<(&str, Value)> = entries
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
     store.put_many(&c, &refs, None).await.unwrap();
     let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
     let got = store.get_many(&c, &keys).await.unwrap();
@@ -64,7 +67,11 @@ pub async fn put_many_last_duplicate_wins(store: Store) {
     let c = unique("batch");
     let last = obj(json!({"v": "last"}));
     store
-        .put_many(&c, &[("k", obj(json!({"v": "first"}))), ("k", last.clone())], None)
+        .put_many(
+            &c,
+            &[("k", obj(json!({"v": "first"}))), ("k", last.clone())],
+            None,
+        )
         .await
         .unwrap();
     assert_same(store.get(&c, "k").await.unwrap().as_ref(), &last);
@@ -100,5 +107,12 @@ pub async fn large_batches_round_trip(store: Store) {
         assert_eq!(g.as_ref().expect("hit").to_map()["i"], i, "key {i}");
     }
     assert_eq!(store.delete_many(&c, &refs).await.unwrap(), 250);
-    assert!(store.get_many(&c, &refs).await.unwrap().iter().all(Option::is_none));
+    assert!(
+        store
+            .get_many(&c, &refs)
+            .await
+            .unwrap()
+            .iter()
+            .all(Option::is_none)
+    );
 }

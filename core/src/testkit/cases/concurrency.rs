@@ -16,14 +16,27 @@ pub async fn concurrent_writers_on_one_key(store: Store) {
         let (store, c) = (store.clone(), c.clone());
         handles.push(tokio::spawn(async move {
             for i in 0..20 {
-                store.put(&c, "hot", obj(json!({"t": t, "i": i, "pad": "x".repeat(64)})), None).await.unwrap();
+                store
+                    .put(
+                        &c,
+                        "hot",
+                        obj(json!({"t": t, "i": i, "pad": "x".repeat(64)})),
+                        None,
+                    )
+                    .await
+                    .unwrap();
             }
         }));
     }
     for h in handles {
         h.await.expect("writer task");
     }
-    let got = store.get(&c, "hot").await.unwrap().expect("a final value").to_map();
+    let got = store
+        .get(&c, "hot")
+        .await
+        .unwrap()
+        .expect("a final value")
+        .to_map();
     assert!(got["t"].as_u64().is_some_and(|t| (t as usize) < TASKS));
     assert_eq!(got["i"], 19, "each writer's last write is i = 19");
     assert_eq!(got["pad"].as_str().map(str::len), Some(64));
@@ -40,7 +53,10 @@ pub async fn concurrent_mixed_operations(store: Store) {
             for i in 0..30usize {
                 let k = keys[(t + i) % keys.len()];
                 match (t + i) % 3 {
-                    0 => store.put(&c, k, obj(json!({"t": t, "i": i, "k": k})), None).await.unwrap(),
+                    0 => store
+                        .put(&c, k, obj(json!({"t": t, "i": i, "k": k})), None)
+                        .await
+                        .unwrap(),
                     1 => {
                         if let Some(v) = store.get(&c, k).await.unwrap() {
                             let m = v.to_map();
@@ -77,8 +93,10 @@ pub async fn concurrent_batches(store: Store) {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             for round in 0..10usize {
                 if (t + round) % 2 == 0 {
-                    let entries: Vec<_> =
-                        refs.iter().map(|k| (*k, obj(json!({"k": k, "t": t})))).collect();
+                    let entries: Vec<_> = refs
+                        .iter()
+                        .map(|k| (*k, obj(json!({"k": k, "t": t}))))
+                        .collect();
                     store.put_many(&c, &entries, None).await.unwrap();
                 } else {
                     let got = store.get_many(&c, &refs).await.unwrap();
@@ -101,7 +119,11 @@ pub async fn concurrent_batches(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|v| v.expect("every key written").to_map()["t"].as_u64().expect("t"))
+        .map(|v| {
+            v.expect("every key written").to_map()["t"]
+                .as_u64()
+                .expect("t")
+        })
         .collect();
     assert!(!writers.is_empty());
 }

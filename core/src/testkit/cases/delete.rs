@@ -7,7 +7,10 @@ use crate::testkit::{Store, assert_same, obj, unique};
 /// Deleting a live key returns `true` and removes it.
 pub async fn delete_existing_returns_true(store: Store) {
     let c = unique("del");
-    store.put(&c, "k", obj(json!({"a": 1})), None).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"a": 1})), None)
+        .await
+        .unwrap();
     assert!(store.delete(&c, "k").await.unwrap());
     assert_eq!(store.get(&c, "k").await.unwrap(), None);
     assert!(store.ttl(&c, "k").await.unwrap().is_none());
@@ -22,7 +25,10 @@ pub async fn delete_missing_returns_false(store: Store) {
 /// The second delete of one key returns `false`.
 pub async fn delete_twice(store: Store) {
     let c = unique("del");
-    store.put(&c, "k", obj(json!({"a": 1})), None).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"a": 1})), None)
+        .await
+        .unwrap();
     assert!(store.delete(&c, "k").await.unwrap());
     assert!(!store.delete(&c, "k").await.unwrap());
 }
@@ -43,7 +49,10 @@ pub async fn delete_many_counts_live_entries(store: Store) {
 /// `delete_many` of no keys removes nothing.
 pub async fn delete_many_of_nothing_is_zero(store: Store) {
     let c = unique("del");
-    store.put(&c, "k", obj(json!({"a": 1})), None).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"a": 1})), None)
+        .await
+        .unwrap();
     assert_eq!(store.delete_many(&c, &[]).await.unwrap(), 0);
     assert!(store.get(&c, "k").await.unwrap().is_some());
 }

@@ -19,7 +19,10 @@ pub async fn keys_lists_every_key(store: Store) {
     let keys: Vec<String> = (0..1200).map(|i| format!("key-{i}")).collect();
     let entries: Vec<(&str, Value)> = keys.iter().map(|k| (k.as_str(), obj(json!({})))).collect();
     store.put_many(&c, &entries, None).await.unwrap();
-    store.put(&unique("enum-other"), "stranger", obj(json!({})), None).await.unwrap();
+    store
+        .put(&unique("enum-other"), "stranger", obj(json!({})), None)
+        .await
+        .unwrap();
     assert!(store.delete(&c, "key-0").await.unwrap());
     let listed: BTreeSet<String> = store.keys(&c).await.unwrap().into_iter().collect();
     let expected: BTreeSet<String> = keys[1..].iter().cloned().collect();
@@ -47,7 +50,11 @@ pub async fn collections_lists_collections(store: Store) {
     store.put(&b, "k", obj(json!({})), None).await.unwrap();
     let listed = store.collections().await.unwrap();
     assert!(listed.contains(&a) && listed.contains(&b), "{listed:?}");
-    assert_eq!(listed.iter().filter(|c| **c == a).count(), 1, "listed twice");
+    assert_eq!(
+        listed.iter().filter(|c| **c == a).count(),
+        1,
+        "listed twice"
+    );
     store.delete(&b, "k").await.unwrap();
     let listed = store.collections().await.unwrap();
     assert!(listed.contains(&a));
@@ -60,12 +67,25 @@ pub async fn destroy_collection_removes_only_it(store: Store) {
         return assert_kind(store.destroy_collection(&a).await, ErrorKind::Unsupported);
     }
     let v = obj(json!({"v": 1}));
-    store.put_many(&a, &[("x", v.clone()), ("y", v.clone())], None).await.unwrap();
+    store
+        .put_many(&a, &[("x", v.clone()), ("y", v.clone())], None)
+        .await
+        .unwrap();
     store.put(&b, "x", v.clone(), None).await.unwrap();
     assert!(store.destroy_collection(&a).await.unwrap());
-    assert!(store.get_many(&a, &["x", "y"]).await.unwrap().iter().all(Option::is_none));
+    assert!(
+        store
+            .get_many(&a, &["x", "y"])
+            .await
+            .unwrap()
+            .iter()
+            .all(Option::is_none)
+    );
     assert_same(store.get(&b, "x").await.unwrap().as_ref(), &v);
-    assert!(!store.destroy_collection(&a).await.unwrap(), "second destroy finds nothing");
+    assert!(
+        !store.destroy_collection(&a).await.unwrap(),
+        "second destroy finds nothing"
+    );
     if store.capabilities().collections {
         assert!(!store.collections().await.unwrap().contains(&a));
     }
@@ -81,14 +101,20 @@ pub async fn destroy_removes_everything(store: Store) {
     }
     let (a, b) = (unique("all-a"), unique("all-b"));
     store.put(&a, "x", obj(json!({})), None).await.unwrap();
-    store.put(&b, "y", obj(json!({})), Some(Duration::from_secs(60))).await.unwrap();
+    store
+        .put(&b, "y", obj(json!({})), Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
     assert!(store.destroy().await.unwrap());
     assert_eq!(store.get(&a, "x").await.unwrap(), None);
     assert_eq!(store.get(&b, "y").await.unwrap(), None);
     if store.capabilities().collections {
         assert!(store.collections().await.unwrap().is_empty());
     }
-    store.put(&a, "x", obj(json!({"again": true})), None).await.unwrap();
+    store
+        .put(&a, "x", obj(json!({"again": true})), None)
+        .await
+        .unwrap();
     assert!(store.get(&a, "x").await.unwrap().is_some());
 }
 
@@ -101,7 +127,10 @@ pub async fn cull_removes_expired_entries(store: Store) {
     let live = obj(json!({"live": true}));
     let short: Vec<String> = (0..5).map(|i| format!("short-{i}")).collect();
     let entries: Vec<(&str, Value)> = short.iter().map(|k| (k.as_str(), obj(json!({})))).collect();
-    store.put_many(&c, &entries, Some(Duration::from_millis(200))).await.unwrap();
+    store
+        .put_many(&c, &entries, Some(Duration::from_millis(200)))
+        .await
+        .unwrap();
     store.put(&c, "live", live.clone(), None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let removed = store.cull().await.unwrap();
@@ -110,7 +139,11 @@ pub async fn cull_removes_expired_entries(store: Store) {
     if store.capabilities().keys {
         assert_eq!(store.keys(&c).await.unwrap(), vec!["live".to_string()]);
     }
-    assert_eq!(store.cull().await.unwrap(), 0, "a second cull finds nothing");
+    assert_eq!(
+        store.cull().await.unwrap(),
+        0,
+        "a second cull finds nothing"
+    );
 }
 
 /// Every capability the store does not declare answers `Unsupported`, and every declared one
@@ -121,12 +154,20 @@ pub async fn missing_capabilities_say_unsupported(store: Store) {
     let checks = [
         (caps.keys, store.keys(&c).await.err()),
         (caps.collections, store.collections().await.err()),
-        (caps.destroy_collection, store.destroy_collection(&c).await.err()),
+        (
+            caps.destroy_collection,
+            store.destroy_collection(&c).await.err(),
+        ),
         (caps.cull, store.cull().await.err()),
     ];
     for (i, (declared, err)) in checks.into_iter().enumerate() {
-        let unsupported = err.as_ref().is_some_and(|e| e.kind() == ErrorKind::Unsupported);
-        assert_eq!(!declared, unsupported, "capability #{i}: declared {declared}, got {err:?}");
+        let unsupported = err
+            .as_ref()
+            .is_some_and(|e| e.kind() == ErrorKind::Unsupported);
+        assert_eq!(
+            !declared, unsupported,
+            "capability #{i}: declared {declared}, got {err:?}"
+        );
     }
     if !caps.destroy {
         assert_kind(store.destroy().await, ErrorKind::Unsupported);

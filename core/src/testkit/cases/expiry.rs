@@ -9,7 +9,10 @@ use crate::testkit::{EXPIRY_WAIT, SHORT_TTL, Store, assert_same, obj, unique};
 /// Without a TTL an entry has no expiry, and `ttl` says so.
 pub async fn no_ttl_never_expires(store: Store) {
     let c = unique("ttl");
-    store.put(&c, "k", obj(json!({"a": 1})), None).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"a": 1})), None)
+        .await
+        .unwrap();
     let entry = store.ttl(&c, "k").await.unwrap().expect("entry");
     assert_eq!(entry.expires_at, None);
     assert_eq!(entry.remaining_ttl(), None);
@@ -25,7 +28,10 @@ pub async fn ttl_remaining_is_within_bounds(store: Store) {
     assert_same(Some(&entry.value), &v);
     let left = entry.remaining_ttl().expect("a remaining TTL");
     assert!(left <= set, "remaining {left:?} exceeds the {set:?} set");
-    assert!(left > Duration::from_secs(90), "remaining {left:?} is far below {set:?}");
+    assert!(
+        left > Duration::from_secs(90),
+        "remaining {left:?} is far below {set:?}"
+    );
 }
 
 /// `ttl` of a key never written is `None`.
@@ -39,14 +45,25 @@ pub async fn entry_metadata_is_consistent(store: Store) {
     let c = unique("ttl");
     let before = SystemTime::now() - Duration::from_secs(2);
     let ttl = Duration::from_secs(300);
-    store.put(&c, "k", obj(json!({"a": 1})), Some(ttl)).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"a": 1})), Some(ttl))
+        .await
+        .unwrap();
     let after = SystemTime::now() + Duration::from_secs(2);
     let entry = store.ttl(&c, "k").await.unwrap().expect("entry");
     let expires = entry.expires_at.expect("expires_at");
-    assert!(expires > before + ttl && expires < after + ttl, "expires_at {expires:?}");
+    assert!(
+        expires > before + ttl && expires < after + ttl,
+        "expires_at {expires:?}"
+    );
     if let Some(created) = entry.created_at {
-        assert!(created > before && created < after, "created_at {created:?}");
-        let span = expires.duration_since(created).expect("expires after created");
+        assert!(
+            created > before && created < after,
+            "created_at {created:?}"
+        );
+        let span = expires
+            .duration_since(created)
+            .expect("expires after created");
         assert!(span.abs_diff(ttl) < Duration::from_secs(1), "span {span:?}");
     }
 }
@@ -56,12 +73,21 @@ pub async fn entry_metadata_is_consistent(store: Store) {
 pub async fn entries_expire_for_every_read(store: Store) {
     let c = unique("ttl");
     let keep = obj(json!({"keep": true}));
-    store.put(&c, "short", obj(json!({"a": 1})), Some(SHORT_TTL)).await.unwrap();
+    store
+        .put(&c, "short", obj(json!({"a": 1})), Some(SHORT_TTL))
+        .await
+        .unwrap();
     store.put(&c, "keep", keep.clone(), None).await.unwrap();
-    assert!(store.get(&c, "short").await.unwrap().is_some(), "alive before its TTL");
+    assert!(
+        store.get(&c, "short").await.unwrap().is_some(),
+        "alive before its TTL"
+    );
     tokio::time::sleep(EXPIRY_WAIT).await;
     assert_eq!(store.get(&c, "short").await.unwrap(), None);
-    assert_eq!(store.get_many(&c, &["short", "keep"]).await.unwrap()[0], None);
+    assert_eq!(
+        store.get_many(&c, &["short", "keep"]).await.unwrap()[0],
+        None
+    );
     assert!(store.ttl(&c, "short").await.unwrap().is_none());
     assert!(store.ttl_many(&c, &["short"]).await.unwrap()[0].is_none());
     if store.capabilities().keys {
@@ -81,16 +107,29 @@ pub async fn put_many_ttl_applies_to_every_entry(store: Store) {
         assert!(left <= SHORT_TTL);
     }
     tokio::time::sleep(EXPIRY_WAIT).await;
-    assert!(store.get_many(&c, &["a", "b"]).await.unwrap().iter().all(Option::is_none));
+    assert!(
+        store
+            .get_many(&c, &["a", "b"])
+            .await
+            .unwrap()
+            .iter()
+            .all(Option::is_none)
+    );
 }
 
 /// Overwriting with no TTL removes the earlier expiry.
 pub async fn overwrite_without_ttl_clears_expiry(store: Store) {
     let c = unique("ttl");
-    store.put(&c, "k", obj(json!({"v": 1})), Some(SHORT_TTL)).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"v": 1})), Some(SHORT_TTL))
+        .await
+        .unwrap();
     let v2 = obj(json!({"v": 2}));
     store.put(&c, "k", v2.clone(), None).await.unwrap();
-    assert_eq!(store.ttl(&c, "k").await.unwrap().expect("entry").expires_at, None);
+    assert_eq!(
+        store.ttl(&c, "k").await.unwrap().expect("entry").expires_at,
+        None
+    );
     tokio::time::sleep(EXPIRY_WAIT).await;
     assert_same(store.get(&c, "k").await.unwrap().as_ref(), &v2);
 }
@@ -98,8 +137,14 @@ pub async fn overwrite_without_ttl_clears_expiry(store: Store) {
 /// Overwriting with a TTL makes a permanent entry expire.
 pub async fn overwrite_with_ttl_adds_expiry(store: Store) {
     let c = unique("ttl");
-    store.put(&c, "k", obj(json!({"v": 1})), None).await.unwrap();
-    store.put(&c, "k", obj(json!({"v": 2})), Some(SHORT_TTL)).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
+    store
+        .put(&c, "k", obj(json!({"v": 2})), Some(SHORT_TTL))
+        .await
+        .unwrap();
     tokio::time::sleep(EXPIRY_WAIT).await;
     assert_eq!(store.get(&c, "k").await.unwrap(), None);
 }
@@ -107,7 +152,10 @@ pub async fn overwrite_with_ttl_adds_expiry(store: Store) {
 /// A key whose entry expired can be written and read again.
 pub async fn expired_key_can_be_written_again(store: Store) {
     let c = unique("ttl");
-    store.put(&c, "k", obj(json!({"v": 1})), Some(SHORT_TTL)).await.unwrap();
+    store
+        .put(&c, "k", obj(json!({"v": 1})), Some(SHORT_TTL))
+        .await
+        .unwrap();
     tokio::time::sleep(EXPIRY_WAIT).await;
     let v = obj(json!({"v": "again"}));
     store.put(&c, "k", v.clone(), None).await.unwrap();
@@ -117,7 +165,15 @@ pub async fn expired_key_can_be_written_again(store: Store) {
 /// A TTL below one second is honoured, not rounded up to a whole second.
 pub async fn subsecond_ttl_expires(store: Store) {
     let c = unique("ttl");
-    store.put(&c, "k", obj(json!({"v": 1})), Some(Duration::from_millis(250))).await.unwrap();
+    store
+        .put(
+            &c,
+            "k",
+            obj(json!({"v": 1})),
+            Some(Duration::from_millis(250)),
+        )
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(store.get(&c, "k").await.unwrap(), None);
 }

@@ -10,11 +10,25 @@ use crate::testkit::{Store, assert_kind, assert_same, obj, unique};
 
 /// Keys and collections in any script, with spaces, slashes and punctuation, round-trip.
 pub async fn unicode_names_round_trip(store: Store) {
-    let collections = [unique("コレクション"), unique("colección con espacios"), unique("a/b.c:d")];
-    let keys = ["ключ🔑", "with space", "slash/and\\back", "dots.and:colons", "键", "🗝️"];
+    let collections = [
+        unique("コレクション"),
+        unique("colección con espacios"),
+        unique("a/b.c:d"),
+    ];
+    let keys = [
+        "ключ🔑",
+        "with space",
+        "slash/and\\back",
+        "dots.and:colons",
+        "键",
+        "🗝️",
+    ];
     for c in &collections {
         for (i, k) in keys.iter().enumerate() {
-            store.put(c, k, obj(json!({"i": i, "c": c})), None).await.unwrap();
+            store
+                .put(c, k, obj(json!({"i": i, "c": c})), None)
+                .await
+                .unwrap();
         }
     }
     for c in &collections {
@@ -40,7 +54,10 @@ pub async fn long_names_round_trip(store: Store) {
     let caps = store.capabilities();
     let key = long_name(caps.max_key_len.unwrap_or(1024));
     let suffix = unique("");
-    let coll_len = caps.max_collection_len.unwrap_or(1024).saturating_sub(suffix.len());
+    let coll_len = caps
+        .max_collection_len
+        .unwrap_or(1024)
+        .saturating_sub(suffix.len());
     let c = format!("{}{suffix}", long_name(coll_len));
     let v = obj(json!({"long": true}));
     store.put(&c, &key, v.clone(), None).await.unwrap();
@@ -57,9 +74,15 @@ pub async fn names_over_the_limit_are_refused(store: Store) {
     match caps.max_key_len {
         Some(max) => {
             let key = "k".repeat(max + 1);
-            assert_kind(store.put(&c, &key, v.clone(), None).await, ErrorKind::InvalidKey);
+            assert_kind(
+                store.put(&c, &key, v.clone(), None).await,
+                ErrorKind::InvalidKey,
+            );
             assert_kind(store.get(&c, &key).await, ErrorKind::InvalidKey);
-            assert_kind(store.put_many(&c, &[(&key, v.clone())], None).await, ErrorKind::InvalidKey);
+            assert_kind(
+                store.put_many(&c, &[(&key, v.clone())], None).await,
+                ErrorKind::InvalidKey,
+            );
         }
         None => {
             let key = "k".repeat(16 * 1024);
@@ -70,7 +93,10 @@ pub async fn names_over_the_limit_are_refused(store: Store) {
     }
     if let Some(max) = caps.max_collection_len {
         let long = "c".repeat(max + 1);
-        assert_kind(store.put(&long, "k", v.clone(), None).await, ErrorKind::InvalidCollection);
+        assert_kind(
+            store.put(&long, "k", v.clone(), None).await,
+            ErrorKind::InvalidCollection,
+        );
         assert_kind(store.get(&long, "k").await, ErrorKind::InvalidCollection);
     }
     assert_eq!(store.get(&c, "k").await.unwrap(), None);
@@ -82,16 +108,27 @@ pub async fn empty_key_is_refused_everywhere(store: Store) {
     let v = obj(json!({"v": 1}));
     store.put(&c, "present", v.clone(), None).await.unwrap();
     assert_kind(store.get(&c, "").await, ErrorKind::InvalidKey);
-    assert_kind(store.get_many(&c, &["present", ""]).await, ErrorKind::InvalidKey);
+    assert_kind(
+        store.get_many(&c, &["present", ""]).await,
+        ErrorKind::InvalidKey,
+    );
     assert_kind(store.ttl(&c, "").await, ErrorKind::InvalidKey);
     assert_kind(store.ttl_many(&c, &[""]).await, ErrorKind::InvalidKey);
-    assert_kind(store.put(&c, "", v.clone(), None).await, ErrorKind::InvalidKey);
     assert_kind(
-        store.put_many(&c, &[("fresh", v.clone()), ("", v.clone())], None).await,
+        store.put(&c, "", v.clone(), None).await,
+        ErrorKind::InvalidKey,
+    );
+    assert_kind(
+        store
+            .put_many(&c, &[("fresh", v.clone()), ("", v.clone())], None)
+            .await,
         ErrorKind::InvalidKey,
     );
     assert_kind(store.delete(&c, "").await, ErrorKind::InvalidKey);
-    assert_kind(store.delete_many(&c, &["present", ""]).await, ErrorKind::InvalidKey);
+    assert_kind(
+        store.delete_many(&c, &["present", ""]).await,
+        ErrorKind::InvalidKey,
+    );
     assert_same(store.get(&c, "present").await.unwrap().as_ref(), &v);
     assert_eq!(store.get(&c, "fresh").await.unwrap(), None);
 }
@@ -116,7 +153,14 @@ pub async fn empty_collection_is_refused_everywhere(store: Store) {
         assert_kind(store.destroy_collection("").await, kinds);
     }
     if caps.collections {
-        assert!(!store.collections().await.unwrap().iter().any(String::is_empty));
+        assert!(
+            !store
+                .collections()
+                .await
+                .unwrap()
+                .iter()
+                .any(String::is_empty)
+        );
     }
 }
 
@@ -125,8 +169,14 @@ pub async fn separator_in_collection_is_refused(store: Store) {
     let base = unique("sep");
     let bad = format!("{base}::x");
     let v = obj(json!({"v": 1}));
-    assert_kind(store.put(&bad, "k", v.clone(), None).await, ErrorKind::InvalidCollection);
-    assert_kind(store.put(&format!("{base}::"), "k", v.clone(), None).await, ErrorKind::InvalidCollection);
+    assert_kind(
+        store.put(&bad, "k", v.clone(), None).await,
+        ErrorKind::InvalidCollection,
+    );
+    assert_kind(
+        store.put(&format!("{base}::"), "k", v.clone(), None).await,
+        ErrorKind::InvalidCollection,
+    );
     assert_kind(store.get(&bad, "k").await, ErrorKind::InvalidCollection);
     assert_kind(store.delete(&bad, "k").await, ErrorKind::InvalidCollection);
     assert_eq!(store.get(&base, "x::k").await.unwrap(), None);
@@ -148,9 +198,18 @@ pub async fn zero_ttl_is_refused(store: Store) {
     let old = obj(json!({"old": true}));
     store.put(&c, "k", old.clone(), None).await.unwrap();
     let new = obj(json!({"new": true}));
-    assert_kind(store.put(&c, "k", new.clone(), Some(Duration::ZERO)).await, ErrorKind::InvalidTtl);
     assert_kind(
-        store.put_many(&c, &[("k", new.clone()), ("other", new)], Some(Duration::ZERO)).await,
+        store.put(&c, "k", new.clone(), Some(Duration::ZERO)).await,
+        ErrorKind::InvalidTtl,
+    );
+    assert_kind(
+        store
+            .put_many(
+                &c,
+                &[("k", new.clone()), ("other", new)],
+                Some(Duration::ZERO),
+            )
+            .await,
         ErrorKind::InvalidTtl,
     );
     let entry = store.ttl(&c, "k").await.unwrap().expect("old entry");
@@ -169,12 +228,31 @@ pub async fn negative_and_huge_ttls_are_refused(store: Store) {
     assert_kind(rules::ttl_from_secs_f64(-0.001), ErrorKind::InvalidTtl);
     assert_kind(rules::ttl_from_secs_f64(f64::NAN), ErrorKind::InvalidTtl);
     let huge = MAX_TTL + Duration::from_secs(1);
-    assert_kind(store.put(&c, "k", obj(json!({"new": 1})), Some(huge)).await, ErrorKind::InvalidTtl);
-    assert_kind(store.put(&c, "k", obj(json!({"new": 1})), Some(Duration::MAX)).await, ErrorKind::InvalidTtl);
+    assert_kind(
+        store.put(&c, "k", obj(json!({"new": 1})), Some(huge)).await,
+        ErrorKind::InvalidTtl,
+    );
+    assert_kind(
+        store
+            .put(&c, "k", obj(json!({"new": 1})), Some(Duration::MAX))
+            .await,
+        ErrorKind::InvalidTtl,
+    );
     assert_same(store.get(&c, "k").await.unwrap().as_ref(), &old);
     // The longest allowed TTL works.
-    store.put(&c, "long", old.clone(), Some(MAX_TTL)).await.unwrap();
-    assert!(store.ttl(&c, "long").await.unwrap().expect("entry").expires_at.is_some());
+    store
+        .put(&c, "long", old.clone(), Some(MAX_TTL))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .ttl(&c, "long")
+            .await
+            .unwrap()
+            .expect("entry")
+            .expires_at
+            .is_some()
+    );
 }
 
 /// A batch with one bad key writes none of its entries.
@@ -182,9 +260,21 @@ pub async fn bad_batch_writes_nothing(store: Store) {
     let c = unique("names");
     let v = obj(json!({"v": 1}));
     let result = store
-        .put_many(&c, &[("a", v.clone()), ("b", v.clone()), ("", v.clone()), ("d", v)], None)
+        .put_many(
+            &c,
+            &[
+                ("a", v.clone()),
+                ("b", v.clone()),
+                ("", v.clone()),
+                ("d", v),
+            ],
+            None,
+        )
         .await;
     assert_kind(result, ErrorKind::InvalidKey);
     let got = store.get_many(&c, &["a", "b", "d"]).await.unwrap();
-    assert!(got.iter().all(Option::is_none), "a refused batch wrote {got:?}");
+    assert!(
+        got.iter().all(Option::is_none),
+        "a refused batch wrote {got:?}"
+    );
 }

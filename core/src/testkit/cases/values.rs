@@ -78,9 +78,14 @@ pub async fn oversized_value_is_refused(store: Store) {
         Some(max) => {
             let big = obj(json!({"blob": "x".repeat(max)}));
             assert!(big.len() > max);
-            assert_kind(store.put(&c, "k", big.clone(), None).await, ErrorKind::ValueTooLarge);
             assert_kind(
-                store.put_many(&c, &[("other", old.clone()), ("k", big)], None).await,
+                store.put(&c, "k", big.clone(), None).await,
+                ErrorKind::ValueTooLarge,
+            );
+            assert_kind(
+                store
+                    .put_many(&c, &[("other", old.clone()), ("k", big)], None)
+                    .await,
                 ErrorKind::ValueTooLarge,
             );
             assert_eq!(store.get(&c, "other").await.unwrap(), None);
@@ -113,7 +118,15 @@ pub async fn non_objects_are_refused(store: Store) {
 /// Broken JSON text is refused with `InvalidValue`.
 pub async fn invalid_json_text_is_refused(store: Store) {
     let c = unique("values");
-    for text in ["", "{", "{\"a\": }", "{\"a\": 1} trailing", "{a: 1}", "{\"a\": 01}", "{\"a\": NaN}"] {
+    for text in [
+        "",
+        "{",
+        "{\"a\": }",
+        "{\"a\": 1} trailing",
+        "{a: 1}",
+        "{\"a\": 01}",
+        "{\"a\": NaN}",
+    ] {
         assert_kind(Value::from_json(text), ErrorKind::InvalidValue);
     }
     assert_eq!(store.get(&c, "k").await.unwrap(), None);
