@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod capabilities;
+pub mod codec;
 mod entry;
 mod error;
 mod handles;

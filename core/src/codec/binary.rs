@@ -1,0 +1,1 @@
+//! The compact, versioned binary envelope of the embedded backends.

@@ -1,0 +1,1 @@
+//! MCP response caching for Stowage.

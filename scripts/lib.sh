@@ -1,0 +1,106 @@
+# Helpers for scripts/test.sh and the files in scripts/setup.d/. Sourced, not run.
+#
+# A setup file installs what is missing, starts its servers on 127.0.0.1, waits until they answer,
+# exports the URLs the tests read (STOWAGE_TEST_*), and registers how to stop what it started with
+# `on_exit`. Servers are stopped by their own PID, never by name.
+
+STOWAGE_CACHE="${STOWAGE_CACHE:-$HOME/.cache/stowage}"
+mkdir -p "$STOWAGE_CACHE"
+
+_stowage_exit_hooks=()
+
+# on_exit CMD...: run CMD when the test script ends (last registered runs first).
+on_exit() {
+    _stowage_exit_hooks+=("$*")
+}
+
+run_exit_hooks() {
+    local i
+    for ((i = ${#_stowage_exit_hooks[@]} - 1; i >= 0; i--)); do
+        eval "${_stowage_exit_hooks[$i]}" || true
+    done
+    _stowage_exit_hooks=()
+}
+
+log() {
+    printf '[stowage-test] %s\n' "$*" >&2
+}
+
+_apt_updated=""
+# need_apt PACKAGE...: install Debian packages that are not installed yet.
+need_apt() {
+    local missing=()
+    local p
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if [ -z "$_apt_updated" ]; then
+        $sudo apt-get update -qq
+        _apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# start_bg NAME LOGFILE CMD...: start CMD in the background, stop it (by PID) on exit.
+start_bg() {
+    local name="$1" logfile="$2"
+    shift 2
+    "$@" >"$logfile" 2>&1 &
+    local pid=$!
+    log "started $name (pid $pid)"
+    on_exit "stop_pid $pid $name"
+}
+
+# stop_pid PID NAME: SIGTERM, wait up to 10 s, then SIGKILL.
+stop_pid() {
+    local pid="$1" name="${2:-process}"
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill "$pid" 2>/dev/null || true
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    log "$name (pid $pid) ignored SIGTERM; killing"
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts TCP connections.
+wait_port() {
+    local port="$1" secs="${2:-30}" i
+    for i in $(seq 1 $((secs * 10))); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "nothing answered on port $port after ${secs}s"
+    return 1
+}
+
+# free_port: print a TCP port nobody listens on.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# python_venv: create (once) the venv the interop tests use and print its path.
+# Requirements live in scripts/python-requirements.txt; the venv is rebuilt when they change.
+python_venv() {
+    local venv="$STOWAGE_CACHE/venv" req="scripts/python-requirements.txt"
+    local stamp="$venv/.requirements.sha"
+    local want
+    want=$(sha256sum "$req" | cut -d' ' -f1)
+    if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "building the Python venv for interop tests"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --upgrade pip >/dev/null
+        "$venv/bin/pip" install -q -r "$req"
+        echo "$want" >"$stamp"
+    fi
+    echo "$venv"
+}

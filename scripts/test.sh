@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole Stowage test suite, from a fresh machine: formatting, lints, and every test against
+# real engines. Installs and starts what is missing (servers on 127.0.0.1 only), runs the tests,
+# and stops everything it started.
+#
+#   scripts/test.sh              # everything
+#   scripts/test.sh -E 'package(stowage-memory)'   # extra arguments go to cargo nextest
+#
+# The build directory survives between runs: $CARGO_TARGET_DIR, by default
+# ~/.cache/stowage/target, so heavy C++ dependencies are built once per machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$STOWAGE_CACHE/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+STOWAGE_TEST_DIR="$(mktemp -d "${TMPDIR:-/tmp}/stowage-test.XXXXXX")"
+export STOWAGE_TEST_DIR
+on_exit "rm -rf '$STOWAGE_TEST_DIR'"
+trap run_exit_hooks EXIT
+trap 'exit 130' INT TERM
+
+start=$SECONDS
+step() {
+    log "$* ($((SECONDS - start))s)"
+}
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "building tests"
+cargo test --workspace --locked --no-run -q
+
+for setup in scripts/setup.d/*.sh; do
+    [ -e "$setup" ] || continue
+    step "setup: $(basename "$setup")"
+    source "$setup"
+done
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast --profile ci "$@"
+else
+    cargo test --workspace --locked --no-fail-fast "$@"
+fi
+
+step "doc tests"
+cargo test --workspace --locked --doc -q
+
+step "done"

@@ -1,0 +1,1 @@
+//! Composable layers for Stowage stores.
