@@ -1,0 +1,84 @@
+//! [`Adapter`]: one interface over every engine the harness drives, Stowage stores and raw clients
+//! alike, so both run the same workload with the same settings.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use stowage_core::{KeyValueStore, Value};
+
+/// The collection every Stowage adapter uses.
+pub const COLLECTION: &str = "bench";
+
+/// One value as both sides need it: Stowage's [`Value`] and the same JSON text for raw clients.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// The value for Stowage stores.
+    pub value: Value,
+    /// The same JSON text, for raw clients.
+    pub json: Arc<str>,
+}
+
+impl Payload {
+    /// A JSON object of about `size` bytes: `{"data":"…"}` padded with random letters.
+    pub fn of_size(size: usize, rng: &mut fastrand::Rng) -> Result<Payload> {
+        let pad = size.saturating_sub(r#"{"data":""}"#.len());
+        let data: String = (0..pad).map(|_| rng.alphanumeric()).collect();
+        let value = Value::from_serialize(&serde_json::json!({ "data": data }))?;
+        Ok(Payload {
+            json: Arc::from(value.as_str()),
+            value,
+        })
+    }
+}
+
+/// An engine under test.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// Read one key; `true` on a hit.
+    async fn get(&self, key: &str) -> Result<bool>;
+
+    /// Write one key (no TTL).
+    async fn put(&self, key: &str, payload: &Payload) -> Result<()>;
+
+    /// Write many keys at once, for loading.
+    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
+        for (k, p) in entries {
+            self.put(k, p).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Any Stowage store, driven through `Arc<dyn KeyValueStore>` as applications hold it.
+#[derive(Debug)]
+pub struct StowageAdapter {
+    store: Arc<dyn KeyValueStore>,
+}
+
+impl StowageAdapter {
+    /// Drive `store`.
+    pub fn new(store: Arc<dyn KeyValueStore>) -> Self {
+        StowageAdapter { store }
+    }
+}
+
+#[async_trait]
+impl Adapter for StowageAdapter {
+    async fn get(&self, key: &str) -> Result<bool> {
+        Ok(self.store.get(COLLECTION, key).await?.is_some())
+    }
+
+    async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
+        Ok(self
+            .store
+            .put(COLLECTION, key, payload.value.clone(), None)
+            .await?)
+    }
+
+    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
+        let batch: Vec<(&str, Value)> =
+            entries.iter().map(|(k, p)| (*k, p.value.clone())).collect();
+        Ok(self.store.put_many(COLLECTION, &batch, None).await?)
+    }
+}

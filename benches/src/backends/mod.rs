@@ -1,0 +1,50 @@
+//! The engines the harness knows, by name. Each entry builds an [`Adapter`]; a Stowage backend
+//! and its raw baseline are two entries, and [`Backend::baseline`] links them.
+
+mod memory;
+mod moka;
+
+use anyhow::{Result, bail};
+
+use crate::adapter::Adapter;
+
+/// What an adapter is built from.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    /// How many keys the workload uses (to size caches equally).
+    pub keys: usize,
+    /// Bytes per value.
+    pub value_size: usize,
+}
+
+/// A named engine.
+#[derive(Debug)]
+pub struct Backend {
+    /// The name given on the command line.
+    pub name: &'static str,
+    /// One line for `--list`.
+    pub about: &'static str,
+    /// The raw baseline this backend is compared with, if any.
+    pub baseline: Option<&'static str>,
+    /// Whether it runs with no server (part of the default run).
+    pub embedded: bool,
+    /// Build the adapter.
+    pub build: fn(&BuildContext) -> Result<Box<dyn Adapter>>,
+}
+
+/// Every engine, in table order.
+pub fn all() -> Vec<Backend> {
+    vec![memory::backend(), moka::backend()]
+}
+
+/// The engine called `name`, or an error listing the known ones.
+pub fn find(name: &str) -> Result<Backend> {
+    let mut known = all();
+    match known.iter().position(|b| b.name == name) {
+        Some(i) => Ok(known.swap_remove(i)),
+        None => bail!(
+            "unknown backend `{name}`; known backends: {}",
+            all().iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
