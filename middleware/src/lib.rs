@@ -1,1 +1,53 @@
 //! MCP response caching for Stowage.
+//!
+//! Repeated `tools/call`, `resources/read`, `prompts/get` and `*/list` requests are answered
+//! from any [`KeyValueStore`](stowage_core::KeyValueStore), in two ways:
+//!
+//! - **In process**: [`CachingHandler`] wraps any rmcp [`ServerHandler`](rmcp::ServerHandler)
+//!   and forwards everything it does not answer, untouched.
+//! - **Any server, any language**: the `stowage-mcp-proxy` binary starts an MCP server as a
+//!   child process and relays stdio between it and the client, answering cacheable requests
+//!   itself ([`proxy`]).
+//!
+//! Both apply one policy ([`ResponseCache`], [`CachePolicy`]):
+//!
+//! - a key is a digest of the method, the name or URI, and the canonical JSON of the arguments
+//!   ([`RequestKey`]); request metadata such as progress tokens is not part of it;
+//! - authenticated callers each get a partition ([`Caller`]); anonymous callers share one;
+//! - errors, task results, input-required answers, requests carrying multi-round-trip state and
+//!   oversized answers are never cached;
+//! - server hints (`ttlMs`, `cacheScope`, protocol 2026-07-28) are honoured, and
+//!   `list_changed` / `resources/updated` notifications invalidate what they make stale;
+//! - hits, misses, stores and bypasses are counted per method ([`CacheStats`]).
+//!
+//! With no configuration, [`defaults`] picks the store for the platform: an encrypted disk
+//! store on macOS and Windows, memory on Linux; `STOWAGE_STORE_URL` overrides both.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod caller;
+pub mod defaults;
+mod handler;
+mod key;
+mod method;
+mod policy;
+pub mod proxy;
+mod request;
+mod stats;
+
+pub use cache::{Lookup, Outcome, ResponseCache, Ticket};
+pub use caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
+pub use handler::{CallerResolver, CachingHandler, default_caller};
+pub use key::{RequestKey, canonical_json};
+pub use method::Method;
+pub use policy::{
+    CachePolicy, DEFAULT_CALL_TTL, DEFAULT_LIST_TTL, DEFAULT_MAX_ENTRY_BYTES, MethodPolicy,
+    ToolFilter,
+};
+pub use request::{CacheRequest, SkipReason};
+pub use stats::{CacheStats, MethodStats};
+
+/// The rmcp version this crate is built against (pinned exactly; rmcp changes fast).
+pub const RMCP_VERSION: &str = "3.9.0";

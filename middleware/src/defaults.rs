@@ -1,0 +1,1 @@
+//! Platform-aware default storage.

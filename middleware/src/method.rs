@@ -1,0 +1,109 @@
+//! [`Method`]: the MCP methods the cache answers.
+
+use std::fmt;
+
+/// An MCP request method whose answers the cache may keep.
+///
+/// Each method has its own settings in [`CachePolicy`](crate::CachePolicy) and its own
+/// collection in the store ([`Method::collection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Method {
+    /// `tools/call`, keyed by tool name and arguments.
+    ToolsCall,
+    /// `resources/read`, keyed by URI.
+    ResourcesRead,
+    /// `prompts/get`, keyed by prompt name and arguments.
+    PromptsGet,
+    /// `tools/list`, keyed by page cursor.
+    ToolsList,
+    /// `resources/list`, keyed by page cursor.
+    ResourcesList,
+    /// `resources/templates/list`, keyed by page cursor.
+    ResourceTemplatesList,
+    /// `prompts/list`, keyed by page cursor.
+    PromptsList,
+}
+
+impl Method {
+    /// Every cacheable method, in a fixed order.
+    pub const ALL: [Method; 7] = [
+        Method::ToolsCall,
+        Method::ResourcesRead,
+        Method::PromptsGet,
+        Method::ToolsList,
+        Method::ResourcesList,
+        Method::ResourceTemplatesList,
+        Method::PromptsList,
+    ];
+
+    /// The JSON-RPC method name (`"tools/call"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::ToolsCall => "tools/call",
+            Method::ResourcesRead => "resources/read",
+            Method::PromptsGet => "prompts/get",
+            Method::ToolsList => "tools/list",
+            Method::ResourcesList => "resources/list",
+            Method::ResourceTemplatesList => "resources/templates/list",
+            Method::PromptsList => "prompts/list",
+        }
+    }
+
+    /// The method named `name`, if it is cacheable.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// The store collection holding this method's answers (`"mcp-tools-call"`, …).
+    pub const fn collection(self) -> &'static str {
+        match self {
+            Method::ToolsCall => "mcp-tools-call",
+            Method::ResourcesRead => "mcp-resources-read",
+            Method::PromptsGet => "mcp-prompts-get",
+            Method::ToolsList => "mcp-tools-list",
+            Method::ResourcesList => "mcp-resources-list",
+            Method::ResourceTemplatesList => "mcp-resource-templates-list",
+            Method::PromptsList => "mcp-prompts-list",
+        }
+    }
+
+    /// Whether this is one of the `*/list` methods (keyed by cursor, not by name).
+    pub const fn is_list(self) -> bool {
+        matches!(
+            self,
+            Method::ToolsList
+                | Method::ResourcesList
+                | Method::ResourceTemplatesList
+                | Method::PromptsList
+        )
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_collections_are_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in Method::ALL.into_iter().enumerate() {
+            assert_eq!(Method::from_name(m.as_str()), Some(m));
+            assert_eq!(m.index(), i);
+            assert!(seen.insert(m.collection()));
+            stowage_core::rules::check_collection(m.collection(), None).unwrap();
+        }
+        assert_eq!(Method::from_name("tools/cal"), None);
+        assert_eq!(Method::from_name("initialize"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! The caching stdio proxy behind `stowage-mcp-proxy`.
