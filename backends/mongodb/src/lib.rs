@@ -1,0 +1,12 @@
+#![doc = include_str!("docs.md")]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod core;
+mod error;
+mod store;
+
+pub use crate::config::{DEFAULT_DATABASE, DEFAULT_TIMEOUT, MongoConfig};
+pub use crate::core::MAX_DOCUMENT_LEN;
+pub use crate::store::MongoStore;
