@@ -225,14 +225,20 @@ impl<S: KeyValueStore, T: Serialize + DeserializeOwned> Typed<S, T> {
     }
 
     /// Store `value` under `key`.
-    pub async fn put(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
+    pub async fn put(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()>
+    where
+        T: Sync,
+    {
         self.inner
             .put(key, Value::from_serialize(value)?, ttl)
             .await
     }
 
     /// Store several values with one TTL. Nothing is written if any value fails to convert.
-    pub async fn put_many(&self, entries: &[(&str, &T)], ttl: Option<Duration>) -> Result<()> {
+    pub async fn put_many(&self, entries: &[(&str, &T)], ttl: Option<Duration>) -> Result<()>
+    where
+        T: Sync,
+    {
         let values = entries
             .iter()
             .map(|(k, v)| Ok((*k, Value::from_serialize(*v)?)))

@@ -115,7 +115,7 @@ where
     let mut failed = Vec::new();
     for (name, case) in cases::ALL {
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            run_case(&factory, |s| case(s));
+            run_case(&factory, case);
         }));
         if outcome.is_err() {
             failed.push(*name);
