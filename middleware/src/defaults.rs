@@ -1,1 +1,366 @@
-//! Platform-aware default storage.
+//! Platform-aware default storage for the cache.
+//!
+//! With no configuration:
+//!
+//! | platform | store |
+//! | --- | --- |
+//! | macOS | encrypted disk store in `~/Library/Application Support/stowage/mcp-cache/` |
+//! | Windows | encrypted disk store in `%LOCALAPPDATA%\stowage\mcp-cache\` |
+//! | Linux and the rest | memory |
+//!
+//! The disk store's Fernet key is generated on first use and kept beside it in `cache.key`,
+//! readable by the owner only. The environment variable [`STORE_URL_ENV`]
+//! (`STOWAGE_STORE_URL`) overrides the platform's choice with any store URL.
+//!
+//! [`choose`] is pure — it takes the platform and a view of the environment — so the choice is
+//! tested for every platform on any platform; [`open_choice`] then builds the store.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use stowage_core::{DynStore, Error, ErrorKind, Result};
+
+/// The environment variable holding a store URL that overrides the platform default.
+pub const STORE_URL_ENV: &str = "STOWAGE_STORE_URL";
+
+/// The URL schemes a store URL may use.
+pub const SCHEMES: [&str; 8] = [
+    "memory", "disk", "redis", "rediss", "mongodb", "dynamodb", "rocksdb", "sled",
+];
+
+/// The operating system family the default is chosen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Platform {
+    /// Linux.
+    Linux,
+    /// macOS.
+    MacOs,
+    /// Windows.
+    Windows,
+    /// Anything else (the BSDs, …): treated as Linux.
+    Other,
+}
+
+impl Platform {
+    /// The platform this program was built for.
+    pub const fn current() -> Platform {
+        if cfg!(target_os = "macos") {
+            Platform::MacOs
+        } else if cfg!(target_os = "windows") {
+            Platform::Windows
+        } else if cfg!(target_os = "linux") {
+            Platform::Linux
+        } else {
+            Platform::Other
+        }
+    }
+
+    /// Whether this is a desktop platform, where the default store persists on disk.
+    pub const fn is_desktop(self) -> bool {
+        matches!(self, Platform::MacOs | Platform::Windows)
+    }
+}
+
+/// The store the defaults pick.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreChoice {
+    /// A fresh in-memory store.
+    Memory,
+    /// A persistent disk store, Fernet-encrypted, in `dir` (database `dir/cache.redb`, key
+    /// `dir/cache.key`).
+    EncryptedDisk {
+        /// The directory holding the database and the key.
+        dir: PathBuf,
+    },
+    /// The store a URL names (from [`STORE_URL_ENV`] or an explicit option).
+    Url(String),
+}
+
+impl StoreChoice {
+    /// The database file of an [`StoreChoice::EncryptedDisk`] choice.
+    pub fn database_path(&self) -> Option<PathBuf> {
+        match self {
+            StoreChoice::EncryptedDisk { dir } => Some(dir.join("cache.redb")),
+            _ => None,
+        }
+    }
+
+    /// The key file of an [`StoreChoice::EncryptedDisk`] choice.
+    pub fn key_path(&self) -> Option<PathBuf> {
+        match self {
+            StoreChoice::EncryptedDisk { dir } => Some(dir.join("cache.key")),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for StoreChoice {
+    /// URLs may hold passwords: only their scheme is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreChoice::Memory => f.write_str("Memory"),
+            StoreChoice::EncryptedDisk { dir } => f
+                .debug_struct("EncryptedDisk")
+                .field("dir", dir)
+                .finish(),
+            StoreChoice::Url(url) => f
+                .debug_tuple("Url")
+                .field(&format_args!("{}://…", scheme_of(url).unwrap_or("?")))
+                .finish(),
+        }
+    }
+}
+
+fn scheme_of(url: &str) -> Option<&str> {
+    url.split_once("://").map(|(s, _)| s)
+}
+
+/// Check that `url` names a store this library knows (by scheme); the backend checks the rest.
+pub fn check_url(url: &str) -> Result<()> {
+    match scheme_of(url) {
+        Some(s) if SCHEMES.contains(&s) => Ok(()),
+        Some(s) => Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "unknown store URL scheme `{s}`; expected one of: {}",
+                SCHEMES.join(", ")
+            ),
+        )),
+        None => Err(Error::new(
+            ErrorKind::Config,
+            "a store URL looks like `memory://`, `disk:///path` or `redis://host:port/`",
+        )),
+    }
+}
+
+/// The directory the desktop default lives in, from the platform's conventions.
+///
+/// macOS: `$HOME/Library/Application Support/stowage/mcp-cache`. Windows:
+/// `%LOCALAPPDATA%\stowage\mcp-cache` (else `%APPDATA%`, else
+/// `%USERPROFILE%\AppData\Local`). `None` on other platforms or when the variables are unset.
+pub fn data_dir(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    match platform {
+        Platform::MacOs => var("HOME").map(|home| {
+            PathBuf::from(home)
+                .join("Library")
+                .join("Application Support")
+                .join("stowage")
+                .join("mcp-cache")
+        }),
+        Platform::Windows => {
+            let base = var("LOCALAPPDATA")
+                .or_else(|| var("APPDATA"))
+                .or_else(|| var("USERPROFILE").map(|p| format!("{p}\\AppData\\Local")))?;
+            // Windows separators, so the path is right on Windows and testable elsewhere.
+            Some(PathBuf::from(format!(
+                "{}\\stowage\\mcp-cache",
+                base.trim_end_matches(['\\', '/'])
+            )))
+        }
+        Platform::Linux | Platform::Other => None,
+    }
+}
+
+/// Choose the store for `platform`, reading the environment through `env`.
+///
+/// `STOWAGE_STORE_URL` (when set and not empty) wins and must have a known scheme. Otherwise
+/// desktop platforms get [`StoreChoice::EncryptedDisk`] in [`data_dir`] (memory when the
+/// platform's variables are missing), and the rest get [`StoreChoice::Memory`].
+///
+/// ```
+/// use stowage_mcp::defaults::{choose, Platform, StoreChoice};
+///
+/// let env = |name: &str| (name == "HOME").then(|| "/Users/ada".to_string());
+/// let choice = choose(Platform::MacOs, &env).unwrap();
+/// assert!(matches!(choice, StoreChoice::EncryptedDisk { .. }));
+/// assert_eq!(choose(Platform::Linux, &env).unwrap(), StoreChoice::Memory);
+///
+/// let env = |name: &str| (name == "STOWAGE_STORE_URL").then(|| "redis://127.0.0.1:6379/".to_string());
+/// assert_eq!(choose(Platform::MacOs, &env).unwrap(), StoreChoice::Url("redis://127.0.0.1:6379/".into()));
+/// ```
+pub fn choose(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Result<StoreChoice> {
+    if let Some(url) = env(STORE_URL_ENV).map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
+        check_url(&url)?;
+        return Ok(StoreChoice::Url(url));
+    }
+    if platform.is_desktop() {
+        if let Some(dir) = data_dir(platform, env) {
+            return Ok(StoreChoice::EncryptedDisk { dir });
+        }
+    }
+    Ok(StoreChoice::Memory)
+}
+
+/// [`choose`] for this platform and this process's environment.
+pub fn choose_here() -> Result<StoreChoice> {
+    choose(Platform::current(), &|name| std::env::var(name).ok())
+}
+
+/// Build the store `choice` names.
+///
+/// URLs go through [`open_url`]; the encrypted disk store is built by [`open_encrypted_disk`].
+pub async fn open_choice(choice: &StoreChoice) -> Result<DynStore> {
+    match choice {
+        StoreChoice::Memory => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
+        StoreChoice::Url(url) => open_url(url).await,
+        StoreChoice::EncryptedDisk { dir } => open_encrypted_disk(dir).await,
+    }
+}
+
+/// Open the store a URL names.
+pub async fn open_url(url: &str) -> Result<DynStore> {
+    check_url(url)?;
+    match scheme_of(url) {
+        Some("memory") => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
+        Some(scheme) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("this build of stowage-mcp has no `{scheme}` backend"),
+        )),
+        None => unreachable!("checked above"),
+    }
+}
+
+/// Open (creating on first use) the Fernet-encrypted disk store in `dir`.
+pub async fn open_encrypted_disk(dir: &std::path::Path) -> Result<DynStore> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the encrypted disk store ({}) is not built into this stowage-mcp",
+            dir.display()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const DESKTOP_ENV: &[(&str, &str)] = &[
+        ("HOME", "/Users/ada"),
+        ("LOCALAPPDATA", "C:\\Users\\ada\\AppData\\Local"),
+        ("APPDATA", "C:\\Users\\ada\\AppData\\Roaming"),
+        ("USERPROFILE", "C:\\Users\\ada"),
+        ("XDG_DATA_HOME", "/home/ada/.local/share"),
+    ];
+
+    #[test]
+    fn macos_gets_an_encrypted_disk_store_in_application_support() {
+        let choice = choose(Platform::MacOs, &env_of(DESKTOP_ENV)).unwrap();
+        assert_eq!(
+            choice,
+            StoreChoice::EncryptedDisk {
+                dir: PathBuf::from("/Users/ada/Library/Application Support/stowage/mcp-cache")
+            }
+        );
+        assert_eq!(
+            choice.key_path().unwrap(),
+            PathBuf::from("/Users/ada/Library/Application Support/stowage/mcp-cache/cache.key")
+        );
+    }
+
+    #[test]
+    fn windows_gets_an_encrypted_disk_store_in_local_app_data() {
+        let choice = choose(Platform::Windows, &env_of(DESKTOP_ENV)).unwrap();
+        let StoreChoice::EncryptedDisk { dir } = choice else {
+            panic!("{choice:?}")
+        };
+        assert_eq!(
+            dir.to_str().unwrap(),
+            "C:\\Users\\ada\\AppData\\Local\\stowage\\mcp-cache"
+        );
+    }
+
+    #[test]
+    fn windows_falls_back_through_app_data_and_user_profile() {
+        let env = env_of(&[("APPDATA", "C:\\R\\"), ("USERPROFILE", "C:\\U")]);
+        let StoreChoice::EncryptedDisk { dir } = choose(Platform::Windows, &env).unwrap() else {
+            panic!()
+        };
+        assert_eq!(dir.to_str().unwrap(), "C:\\R\\stowage\\mcp-cache");
+        let env = env_of(&[("USERPROFILE", "C:\\U")]);
+        let StoreChoice::EncryptedDisk { dir } = choose(Platform::Windows, &env).unwrap() else {
+            panic!()
+        };
+        assert_eq!(dir.to_str().unwrap(), "C:\\U\\AppData\\Local\\stowage\\mcp-cache");
+    }
+
+    #[test]
+    fn linux_and_others_get_memory() {
+        for p in [Platform::Linux, Platform::Other] {
+            assert_eq!(choose(p, &env_of(DESKTOP_ENV)).unwrap(), StoreChoice::Memory);
+            assert!(!p.is_desktop());
+        }
+    }
+
+    #[test]
+    fn desktop_without_a_home_gets_memory() {
+        for p in [Platform::MacOs, Platform::Windows] {
+            assert_eq!(choose(p, &env_of(&[("HOME", "")])).unwrap(), StoreChoice::Memory);
+        }
+    }
+
+    #[test]
+    fn the_url_variable_overrides_every_platform() {
+        for url in [
+            "memory://",
+            "disk:///var/cache/mcp.redb",
+            "redis://127.0.0.1:6379/0",
+            "rediss://cache.example:6380/",
+            "mongodb://127.0.0.1:27017/?directConnection=true",
+            "dynamodb://mcp-cache?endpoint=http://127.0.0.1:8000",
+            "rocksdb:///var/cache/mcp",
+            "sled:///var/cache/mcp.sled",
+        ] {
+            let mut pairs = DESKTOP_ENV.to_vec();
+            pairs.push((STORE_URL_ENV, url));
+            for p in [Platform::Linux, Platform::MacOs, Platform::Windows, Platform::Other] {
+                assert_eq!(
+                    choose(p, &env_of(&pairs)).unwrap(),
+                    StoreChoice::Url(url.to_string()),
+                    "{p:?} {url}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_url_variable_is_ignored_and_a_bad_one_refused() {
+        let env = env_of(&[(STORE_URL_ENV, "  "), ("HOME", "/Users/ada")]);
+        assert!(matches!(
+            choose(Platform::MacOs, &env).unwrap(),
+            StoreChoice::EncryptedDisk { .. }
+        ));
+        for bad in ["postgres://x", "/just/a/path", "redis:/x"] {
+            let env = env_of(&[(STORE_URL_ENV, bad)]);
+            let err = choose(Platform::Linux, &env).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_url_credentials() {
+        let c = StoreChoice::Url("redis://:hunter2@host:6379/".into());
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("redis://"));
+    }
+
+    #[test]
+    fn the_current_platform_matches_the_build() {
+        if cfg!(target_os = "linux") {
+            assert_eq!(Platform::current(), Platform::Linux);
+        }
+    }
+}

@@ -1,1 +1,193 @@
-fn main() {}
+//! `stowage-mcp-proxy`: a caching stdio proxy for any MCP server.
+//!
+//! ```text
+//! stowage-mcp-proxy [OPTIONS] -- <COMMAND> [ARGS]...
+//! ```
+//!
+//! Starts `<COMMAND>` as a child process and relays MCP between this process's stdin/stdout
+//! and the child, answering repeated `tools/call`, `resources/read`, `prompts/get` and
+//! `*/list` requests from the cache.
+
+#![deny(unsafe_code)]
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use stowage_core::rules::ttl_from_secs_f64;
+use stowage_mcp::defaults::{self, StoreChoice};
+use stowage_mcp::proxy::Proxy;
+use stowage_mcp::{CachePolicy, Caller, Method, ResponseCache};
+
+/// A caching proxy for any MCP server speaking stdio.
+#[derive(Debug, Parser)]
+#[command(name = "stowage-mcp-proxy", version, about, long_about = None)]
+#[command(after_help = "Example:\n  stowage-mcp-proxy --call-ttl 600 --deny-tool send_email -- python server.py")]
+struct Args {
+    /// Store URL: memory://, disk:///path, redis://…, rediss://…, mongodb://…,
+    /// dynamodb://table?endpoint=…, rocksdb:///path, sled:///path. Default: the platform's
+    /// (an encrypted disk store on macOS and Windows, memory on Linux).
+    #[arg(long, env = "STOWAGE_STORE_URL", value_name = "URL")]
+    store: Option<String>,
+
+    /// TTL of every method, in seconds (the per-method options below win).
+    #[arg(long, value_name = "SECS")]
+    ttl: Option<f64>,
+
+    /// TTL of tools/call, in seconds (default 3600).
+    #[arg(long, value_name = "SECS")]
+    call_ttl: Option<f64>,
+
+    /// TTL of resources/read, in seconds (default 3600).
+    #[arg(long, value_name = "SECS")]
+    read_ttl: Option<f64>,
+
+    /// TTL of prompts/get, in seconds (default 3600).
+    #[arg(long, value_name = "SECS")]
+    prompt_ttl: Option<f64>,
+
+    /// TTL of the */list methods, in seconds (default 300).
+    #[arg(long, value_name = "SECS")]
+    list_ttl: Option<f64>,
+
+    /// Cache tools/call only for these tools (repeat, or separate with commas).
+    #[arg(long = "allow-tool", value_name = "NAME", value_delimiter = ',')]
+    allow_tools: Vec<String>,
+
+    /// Never cache tools/call for these tools (repeat, or separate with commas).
+    #[arg(long = "deny-tool", value_name = "NAME", value_delimiter = ',')]
+    deny_tools: Vec<String>,
+
+    /// Leave a method alone, e.g. `--no-cache prompts/get` (repeat for more).
+    #[arg(long = "no-cache", value_name = "METHOD", value_parser = parse_method)]
+    no_cache: Vec<Method>,
+
+    /// Largest answer kept, in bytes; larger ones pass through uncached.
+    #[arg(long, value_name = "BYTES", default_value_t = stowage_mcp::DEFAULT_MAX_ENTRY_BYTES)]
+    max_entry_bytes: usize,
+
+    /// Ignore the server's ttlMs / cacheScope hints.
+    #[arg(long)]
+    ignore_hints: bool,
+
+    /// Identity of the client this proxy serves; its answers get a partition of their own in a
+    /// shared store. Default: the anonymous partition.
+    #[arg(long, env = "STOWAGE_MCP_CALLER", value_name = "ID", hide_env_values = true)]
+    caller: Option<String>,
+
+    /// Print per-method statistics to stderr when the proxy exits.
+    #[arg(long)]
+    stats: bool,
+
+    /// The MCP server to start, and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+fn parse_method(name: &str) -> Result<Method, String> {
+    Method::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+        format!("not a cacheable method; one of: {}", names.join(", "))
+    })
+}
+
+fn secs(value: Option<f64>, what: &str) -> Result<Option<Duration>, String> {
+    value
+        .map(|s| ttl_from_secs_f64(s).map_err(|e| format!("--{what}: {e}")))
+        .transpose()
+}
+
+fn policy(args: &Args) -> Result<CachePolicy, String> {
+    let mut policy = CachePolicy::default()
+        .max_entry_bytes(args.max_entry_bytes)
+        .honour_hints(!args.ignore_hints);
+    if let Some(ttl) = secs(args.ttl, "ttl")? {
+        policy = policy.ttl_all(Some(ttl));
+    }
+    let per_method = [
+        (args.call_ttl, "call-ttl", &[Method::ToolsCall][..]),
+        (args.read_ttl, "read-ttl", &[Method::ResourcesRead][..]),
+        (args.prompt_ttl, "prompt-ttl", &[Method::PromptsGet][..]),
+        (
+            args.list_ttl,
+            "list-ttl",
+            &[
+                Method::ToolsList,
+                Method::ResourcesList,
+                Method::ResourceTemplatesList,
+                Method::PromptsList,
+            ][..],
+        ),
+    ];
+    for (value, name, methods) in per_method {
+        if let Some(ttl) = secs(value, name)? {
+            for m in methods {
+                policy = policy.ttl(*m, Some(ttl));
+            }
+        }
+    }
+    if !args.allow_tools.is_empty() {
+        policy = policy.allow_tools(args.allow_tools.iter().cloned());
+    }
+    policy = policy.deny_tools(args.deny_tools.iter().cloned());
+    for m in &args.no_cache {
+        policy = policy.disable(*m);
+    }
+    policy.validate().map_err(|e| e.to_string())?;
+    Ok(policy)
+}
+
+async fn run(args: Args) -> Result<ExitCode, String> {
+    let policy = policy(&args)?;
+    let choice = match &args.store {
+        Some(url) if !url.trim().is_empty() => {
+            defaults::check_url(url.trim()).map_err(|e| e.to_string())?;
+            StoreChoice::Url(url.trim().to_owned())
+        }
+        _ => defaults::choose_here().map_err(|e| e.to_string())?,
+    };
+    let store = defaults::open_choice(&choice)
+        .await
+        .map_err(|e| format!("cannot open the cache store ({choice:?}): {e}"))?;
+    let cache = ResponseCache::from_dyn(store, policy).map_err(|e| e.to_string())?;
+    let caller = args
+        .caller
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map_or(Caller::Anonymous, Caller::from_identity);
+    let proxy = Proxy::new(cache, caller);
+    let mut command = args.command.into_iter();
+    let program = command.next().ok_or("no command to start")?;
+    let status = proxy
+        .run_child(program, command.collect())
+        .await
+        .map_err(|e| e.to_string())?;
+    if args.stats {
+        eprint!("{}", proxy.cache().stats());
+    }
+    Ok(ExitCode::from(
+        status.code().map_or(1, |c| u8::try_from(c).unwrap_or(1)),
+    ))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stowage-mcp-proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("stowage-mcp-proxy: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

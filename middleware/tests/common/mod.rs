@@ -1,0 +1,81 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use serde_json::{Value as Json, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Lines};
+
+/// A JSON-RPC client speaking newline-delimited MCP by hand, so a test controls every byte a
+/// request carries (key order, `_meta`, multi-round-trip state).
+pub struct RawClient<R, W> {
+    lines: Lines<BufReader<R>>,
+    writer: W,
+    next_id: u64,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> RawClient<R, W> {
+    pub fn new(reader: R, writer: W) -> Self {
+        RawClient {
+            lines: BufReader::new(reader).lines(),
+            writer,
+            next_id: 1,
+        }
+    }
+
+    pub async fn send_line(&mut self, line: &str) {
+        self.writer.write_all(line.as_bytes()).await.unwrap();
+        self.writer.write_all(b"\n").await.unwrap();
+        self.writer.flush().await.unwrap();
+    }
+
+    /// The next message from the server, skipping notifications.
+    pub async fn next_response(&mut self) -> Json {
+        loop {
+            let line = self
+                .lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server closed its output");
+            let msg: Json = serde_json::from_str(&line).unwrap();
+            if msg.get("id").is_some() {
+                return msg;
+            }
+        }
+    }
+
+    /// Send a request whose `params` are given as JSON text (kept byte for byte) and return
+    /// the response.
+    pub async fn request_text(&mut self, method: &str, params_text: &str) -> Json {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_line(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{params_text}}}"#
+        ))
+        .await;
+        let response = self.next_response().await;
+        assert_eq!(response["id"], json!(id), "{response}");
+        response
+    }
+
+    /// The `initialize` handshake (protocol 2025-11-25).
+    pub async fn initialize(&mut self) -> Json {
+        let response = self
+            .request_text(
+                "initialize",
+                r#"{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw-test","version":"0"}}"#,
+            )
+            .await;
+        self.send_line(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .await;
+        response
+    }
+
+    /// The text of the first content block of a `tools/call` response.
+    pub async fn call_text(&mut self, params_text: &str) -> String {
+        let r = self.request_text("tools/call", params_text).await;
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no text in {r}"))
+            .to_owned()
+    }
+}
