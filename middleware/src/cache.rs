@@ -155,8 +155,7 @@ impl ResponseCache {
 
     /// A cache in a fresh [`MemoryStore`] with the default policy.
     pub fn in_memory() -> Self {
-        Self::new(MemoryStore::new(), CachePolicy::default())
-            .expect("the default policy is valid")
+        Self::new(MemoryStore::new(), CachePolicy::default()).expect("the default policy is valid")
     }
 
     /// The policy.
@@ -364,7 +363,8 @@ impl ResponseCache {
         } else {
             Vec::new()
         };
-        let mut partitions: Vec<String> = self.inner.known_partitions.lock().iter().cloned().collect();
+        let mut partitions: Vec<String> =
+            self.inner.known_partitions.lock().iter().cloned().collect();
         partitions.push(PUBLIC_PARTITION.to_owned());
         partitions.push(ANONYMOUS_PARTITION.to_owned());
         keys.extend(partitions.iter().map(|p| self.key(method, p, &digest)));

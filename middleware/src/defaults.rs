@@ -101,10 +101,9 @@ impl fmt::Debug for StoreChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreChoice::Memory => f.write_str("Memory"),
-            StoreChoice::EncryptedDisk { dir } => f
-                .debug_struct("EncryptedDisk")
-                .field("dir", dir)
-                .finish(),
+            StoreChoice::EncryptedDisk { dir } => {
+                f.debug_struct("EncryptedDisk").field("dir", dir).finish()
+            }
             StoreChoice::Url(url) => f
                 .debug_tuple("Url")
                 .field(&format_args!("{}://…", scheme_of(url).unwrap_or("?")))
@@ -182,14 +181,17 @@ pub fn data_dir(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Opt
 /// assert_eq!(choose(Platform::MacOs, &env).unwrap(), StoreChoice::Url("redis://127.0.0.1:6379/".into()));
 /// ```
 pub fn choose(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Result<StoreChoice> {
-    if let Some(url) = env(STORE_URL_ENV).map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
+    if let Some(url) = env(STORE_URL_ENV)
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+    {
         check_url(&url)?;
         return Ok(StoreChoice::Url(url));
     }
-    if platform.is_desktop() {
-        if let Some(dir) = data_dir(platform, env) {
-            return Ok(StoreChoice::EncryptedDisk { dir });
-        }
+    if platform.is_desktop()
+        && let Some(dir) = data_dir(platform, env)
+    {
+        return Ok(StoreChoice::EncryptedDisk { dir });
     }
     Ok(StoreChoice::Memory)
 }
@@ -293,13 +295,19 @@ mod tests {
         let StoreChoice::EncryptedDisk { dir } = choose(Platform::Windows, &env).unwrap() else {
             panic!()
         };
-        assert_eq!(dir.to_str().unwrap(), "C:\\U\\AppData\\Local\\stowage\\mcp-cache");
+        assert_eq!(
+            dir.to_str().unwrap(),
+            "C:\\U\\AppData\\Local\\stowage\\mcp-cache"
+        );
     }
 
     #[test]
     fn linux_and_others_get_memory() {
         for p in [Platform::Linux, Platform::Other] {
-            assert_eq!(choose(p, &env_of(DESKTOP_ENV)).unwrap(), StoreChoice::Memory);
+            assert_eq!(
+                choose(p, &env_of(DESKTOP_ENV)).unwrap(),
+                StoreChoice::Memory
+            );
             assert!(!p.is_desktop());
         }
     }
@@ -307,7 +315,10 @@ mod tests {
     #[test]
     fn desktop_without_a_home_gets_memory() {
         for p in [Platform::MacOs, Platform::Windows] {
-            assert_eq!(choose(p, &env_of(&[("HOME", "")])).unwrap(), StoreChoice::Memory);
+            assert_eq!(
+                choose(p, &env_of(&[("HOME", "")])).unwrap(),
+                StoreChoice::Memory
+            );
         }
     }
 
@@ -325,7 +336,12 @@ mod tests {
         ] {
             let mut pairs = DESKTOP_ENV.to_vec();
             pairs.push((STORE_URL_ENV, url));
-            for p in [Platform::Linux, Platform::MacOs, Platform::Windows, Platform::Other] {
+            for p in [
+                Platform::Linux,
+                Platform::MacOs,
+                Platform::Windows,
+                Platform::Other,
+            ] {
                 assert_eq!(
                     choose(p, &env_of(&pairs)).unwrap(),
                     StoreChoice::Url(url.to_string()),

@@ -143,7 +143,9 @@ impl<H> CachingHandler<H> {
     pub fn into_inner(self) -> H {
         self.inner
     }
+}
 
+impl<H: ServerHandler> CachingHandler<H> {
     /// Look a request up. `Ok(answer)` is a hit; `Err(ticket)` means forward, and store the
     /// answer under the ticket when there is one.
     async fn begin<T: DeserializeOwned>(
@@ -153,9 +155,8 @@ impl<H> CachingHandler<H> {
     ) -> Result<T, Option<Ticket>> {
         if !self.cache.applies_to(&request) {
             // Counted as a bypass without resolving the caller.
-            return match self.cache.lookup(&request, &Caller::Anonymous).await {
-                _ => Err(None),
-            };
+            let _ = self.cache.lookup(&request, &Caller::Anonymous).await;
+            return Err(None);
         }
         let caller = (self.resolver)(context);
         match self.cache.lookup(&request, &caller).await {
@@ -168,7 +169,7 @@ impl<H> CachingHandler<H> {
     }
 
     /// Store a forwarded answer under `ticket`, if it may be kept.
-    async fn finish<T: Serialize>(
+    async fn finish<T: Serialize + Sync>(
         &self,
         ticket: Option<Ticket>,
         answer: Result<Option<&T>, SkipReason>,
@@ -195,11 +196,11 @@ impl<H> CachingHandler<H> {
         method: Method,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-        forward: impl FnOnce(Option<PaginatedRequestParams>, RequestContext<RoleServer>) -> F,
+        forward: impl FnOnce(Option<PaginatedRequestParams>, RequestContext<RoleServer>) -> F + Send,
     ) -> Result<T, McpError>
     where
-        T: Serialize + DeserializeOwned,
-        F: Future<Output = Result<T, McpError>>,
+        T: Serialize + DeserializeOwned + Send + Sync,
+        F: Future<Output = Result<T, McpError>> + Send,
     {
         let cursor = request
             .as_ref()
@@ -213,8 +214,11 @@ impl<H> CachingHandler<H> {
             Err(ticket) => ticket,
         };
         let answer = forward(request, context).await;
-        self.finish(ticket, answer.as_ref().map(Some).map_err(|_| SkipReason::Error))
-            .await;
+        self.finish(
+            ticket,
+            answer.as_ref().map(Some).map_err(|_| SkipReason::Error),
+        )
+        .await;
         answer
     }
 }
@@ -386,15 +390,12 @@ impl<H: ServerHandler> ServerHandler for CachingHandler<H> {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let lookup = CacheRequest::with_map(
-            Method::ToolsCall,
-            &request.name,
-            request.arguments.as_ref(),
-        )
-        .stateful(stateful(
-            &request.request_state,
-            request.input_responses.is_some(),
-        ));
+        let lookup =
+            CacheRequest::with_map(Method::ToolsCall, &request.name, request.arguments.as_ref())
+                .stateful(stateful(
+                    &request.request_state,
+                    request.input_responses.is_some(),
+                ));
         let ticket = match self.begin::<CallToolResult>(lookup, &context).await {
             Ok(hit) => return Ok(CallToolResponse::Complete(hit)),
             Err(ticket) => ticket,

@@ -39,7 +39,7 @@ mod stats;
 
 pub use cache::{Lookup, Outcome, ResponseCache, Ticket};
 pub use caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
-pub use handler::{CallerResolver, CachingHandler, default_caller};
+pub use handler::{CachingHandler, CallerResolver, default_caller};
 pub use key::{RequestKey, canonical_json};
 pub use method::Method;
 pub use policy::{

@@ -184,7 +184,10 @@ mod tests {
     fn request_from_params() {
         let p = json!({"name": "t", "arguments": {"a": 1}, "_meta": {"progressToken": 7}});
         let r = CacheRequest::from_params("tools/call", Some(&p)).unwrap();
-        assert_eq!((r.method(), r.name(), r.stateful), (Method::ToolsCall, "t", false));
+        assert_eq!(
+            (r.method(), r.name(), r.stateful),
+            (Method::ToolsCall, "t", false)
+        );
         assert!(matches!(r.arguments, Args::Json(a) if a == &json!({"a": 1})));
 
         let p = json!({"uri": "file:///x"});
@@ -233,11 +236,23 @@ mod tests {
     fn never_cached_results() {
         let cases = [
             (json!({"content": [], "isError": true}), SkipReason::Error),
-            (json!({"resultType": "input_required", "inputRequests": {}}), SkipReason::InputRequired),
-            (json!({"resultType": "task", "task": {"taskId": "1"}}), SkipReason::Task),
-            (json!({"task": {"taskId": "1", "status": "working"}}), SkipReason::Task),
+            (
+                json!({"resultType": "input_required", "inputRequests": {}}),
+                SkipReason::InputRequired,
+            ),
+            (
+                json!({"resultType": "task", "task": {"taskId": "1"}}),
+                SkipReason::Task,
+            ),
+            (
+                json!({"task": {"taskId": "1", "status": "working"}}),
+                SkipReason::Task,
+            ),
             (json!({"requestState": "s"}), SkipReason::InputRequired),
-            (json!({"resultType": "something_new"}), SkipReason::InputRequired),
+            (
+                json!({"resultType": "something_new"}),
+                SkipReason::InputRequired,
+            ),
             (json!({"tools": [], "ttlMs": 0}), SkipReason::ZeroTtlHint),
             (json!({"tools": [], "ttlMs": -5}), SkipReason::ZeroTtlHint),
             (json!([1]), SkipReason::Malformed),
@@ -249,13 +264,21 @@ mod tests {
 
     #[test]
     fn hints_shorten_the_ttl_and_choose_the_scope() {
-        let keep = judge(&json!({"tools": [], "ttlMs": 5000, "cacheScope": "public"}), HOUR, true)
-            .unwrap();
+        let keep = judge(
+            &json!({"tools": [], "ttlMs": 5000, "cacheScope": "public"}),
+            HOUR,
+            true,
+        )
+        .unwrap();
         assert_eq!(keep.ttl, Some(Duration::from_secs(5)));
         assert!(keep.public);
         // A hint longer than the policy does not lengthen it.
-        let keep = judge(&json!({"ttlMs": 10_000_000, "cacheScope": "private"}), HOUR, true)
-            .unwrap();
+        let keep = judge(
+            &json!({"ttlMs": 10_000_000, "cacheScope": "private"}),
+            HOUR,
+            true,
+        )
+        .unwrap();
         assert_eq!(keep.ttl, HOUR);
         assert!(!keep.public);
         // With no policy TTL, the hint sets it.
@@ -263,9 +286,26 @@ mod tests {
         assert_eq!(keep.ttl, Some(Duration::from_millis(1500)));
         // Ignored when hints are off.
         let keep = judge(&json!({"ttlMs": 0, "cacheScope": "public"}), HOUR, false).unwrap();
-        assert_eq!(keep, Keep { ttl: HOUR, public: false });
+        assert_eq!(
+            keep,
+            Keep {
+                ttl: HOUR,
+                public: false
+            }
+        );
         // Complete results with no hints keep the policy.
-        let keep = judge(&json!({"content": [], "resultType": "complete"}), HOUR, true).unwrap();
-        assert_eq!(keep, Keep { ttl: HOUR, public: false });
+        let keep = judge(
+            &json!({"content": [], "resultType": "complete"}),
+            HOUR,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            keep,
+            Keep {
+                ttl: HOUR,
+                public: false
+            }
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The rmcp wrapper around a real rmcp server with a slow tool, driven by the real rmcp client
 //! and by hand-written JSON-RPC lines.
 
+mod common;
 #[path = "../examples/slow_server/server.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod server;
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,7 +25,9 @@ use server::{BLOB_URI, Counters, SlowServer};
 const DELAY: Duration = Duration::from_millis(200);
 
 /// A wrapped slow server on one end of a pipe; the rmcp client on the other.
-async fn connect(policy: CachePolicy) -> (RunningService<RoleClient, ()>, Arc<Counters>, ResponseCache) {
+async fn connect(
+    policy: CachePolicy,
+) -> (RunningService<RoleClient, ()>, Arc<Counters>, ResponseCache) {
     let server = SlowServer::new(DELAY);
     let counters = server.counters.clone();
     let cache = ResponseCache::new(stowage_memory::MemoryStore::new(), policy).unwrap();
@@ -43,7 +45,10 @@ async fn connect(policy: CachePolicy) -> (RunningService<RoleClient, ()>, Arc<Co
 async fn connect_raw(
     policy: CachePolicy,
 ) -> (
-    RawClient<tokio::io::ReadHalf<tokio::io::DuplexStream>, tokio::io::WriteHalf<tokio::io::DuplexStream>>,
+    RawClient<
+        tokio::io::ReadHalf<tokio::io::DuplexStream>,
+        tokio::io::WriteHalf<tokio::io::DuplexStream>,
+    >,
     Arc<Counters>,
     ResponseCache,
 ) {
@@ -93,7 +98,9 @@ async fn a_second_identical_call_is_served_from_the_cache() {
 async fn reordered_argument_keys_hit_the_cache() {
     let (mut client, counters, cache) = connect_raw(CachePolicy::default()).await;
     let a = client
-        .call_text(r#"{"name":"slow_echo","arguments":{"text":"x","options":{"repeat":1,"upper":false}}}"#)
+        .call_text(
+            r#"{"name":"slow_echo","arguments":{"text":"x","options":{"repeat":1,"upper":false}}}"#,
+        )
         .await;
     // Same arguments, keys in another order at both depths, and a progress token in _meta.
     let b = client
@@ -113,15 +120,26 @@ async fn an_error_result_is_not_cached() {
     let first = client.call_tool(call()).await.unwrap();
     let second = client.call_tool(call()).await.unwrap();
     assert_eq!(first.is_error, Some(true));
-    assert_eq!(first.content[0].as_text().unwrap().text, "boom failed (run 1)");
-    assert_eq!(second.content[0].as_text().unwrap().text, "boom failed (run 2)");
+    assert_eq!(
+        first.content[0].as_text().unwrap().text,
+        "boom failed (run 1)"
+    );
+    assert_eq!(
+        second.content[0].as_text().unwrap().text,
+        "boom failed (run 2)"
+    );
     assert_eq!(counters.flaky.load(Ordering::SeqCst), 2);
     let stats = cache.stats().get(Method::ToolsCall);
     assert_eq!((stats.hits, stats.stores, stats.bypasses), (0, 0, 2));
 
     // A protocol error (unknown tool) is not cached either.
     for _ in 0..2 {
-        assert!(client.call_tool(CallToolRequestParams::new("nope")).await.is_err());
+        assert!(
+            client
+                .call_tool(CallToolRequestParams::new("nope"))
+                .await
+                .is_err()
+        );
     }
     assert_eq!(cache.stats().get(Method::ToolsCall).stores, 0);
     client.cancel().await.unwrap();
@@ -134,14 +152,22 @@ async fn binary_resource_contents_round_trip_byte_for_byte() {
     let first = read().await.unwrap();
     let served = counters.last_blob.lock().clone();
     let second = read().await.unwrap();
-    assert_eq!(counters.reads.load(Ordering::SeqCst), 1, "the second read is a hit");
+    assert_eq!(
+        counters.reads.load(Ordering::SeqCst),
+        1,
+        "the second read is a hit"
+    );
     assert_eq!(cache.stats().get(Method::ResourcesRead).hits, 1);
     for result in [first, second] {
-        let ResourceContents::BlobResourceContents { blob, mime_type, .. } = &result.contents[0]
+        let ResourceContents::BlobResourceContents {
+            blob, mime_type, ..
+        } = &result.contents[0]
         else {
             panic!("{result:?}")
         };
-        let bytes = base64::engine::general_purpose::STANDARD.decode(blob).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(blob)
+            .unwrap();
         assert_eq!(bytes, served);
         assert_eq!(mime_type.as_deref(), Some("application/octet-stream"));
     }
@@ -152,7 +178,8 @@ async fn binary_resource_contents_round_trip_byte_for_byte() {
 async fn prompts_and_lists_are_cached_and_invalidated() {
     let (client, counters, cache) = connect(CachePolicy::default()).await;
     let args = json!({"name": "Ada"}).as_object().unwrap().clone();
-    let get = || client.get_prompt(GetPromptRequestParams::new("greet").with_arguments(args.clone()));
+    let get =
+        || client.get_prompt(GetPromptRequestParams::new("greet").with_arguments(args.clone()));
     let a = get().await.unwrap();
     let b = get().await.unwrap();
     assert_eq!(a, b);
@@ -223,7 +250,10 @@ async fn denied_and_disabled_requests_are_forwarded_untouched() {
 async fn oversized_answers_pass_through_uncached() {
     let (client, counters, cache) = connect(CachePolicy::default().max_entry_bytes(64)).await;
     for _ in 0..2 {
-        let r = client.call_tool(echo(&"y".repeat(100), 1, false)).await.unwrap();
+        let r = client
+            .call_tool(echo(&"y".repeat(100), 1, false))
+            .await
+            .unwrap();
         assert!(r.content[0].as_text().unwrap().text.starts_with("yyyy"));
     }
     assert_eq!(counters.slow(), 2);

@@ -25,7 +25,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(500);
     let server = server::SlowServer::new(Duration::from_millis(delay));
     if std::env::args().any(|a| a == "--raw") {
-        server.serve(rmcp::transport::stdio()).await?.waiting().await?;
+        server
+            .serve(rmcp::transport::stdio())
+            .await?
+            .waiting()
+            .await?;
         return Ok(());
     }
     let store = defaults::open_choice(&defaults::choose_here()?).await?;

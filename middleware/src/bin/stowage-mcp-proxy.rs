@@ -23,7 +23,9 @@ use stowage_mcp::{CachePolicy, Caller, Method, ResponseCache};
 /// A caching proxy for any MCP server speaking stdio.
 #[derive(Debug, Parser)]
 #[command(name = "stowage-mcp-proxy", version, about, long_about = None)]
-#[command(after_help = "Example:\n  stowage-mcp-proxy --call-ttl 600 --deny-tool send_email -- python server.py")]
+#[command(
+    after_help = "Example:\n  stowage-mcp-proxy --call-ttl 600 --deny-tool send_email -- python server.py"
+)]
 struct Args {
     /// Store URL: memory://, disk:///path, redis://…, rediss://…, mongodb://…,
     /// dynamodb://table?endpoint=…, rocksdb:///path, sled:///path. Default: the platform's
@@ -73,7 +75,12 @@ struct Args {
 
     /// Identity of the client this proxy serves; its answers get a partition of their own in a
     /// shared store. Default: the anonymous partition.
-    #[arg(long, env = "STOWAGE_MCP_CALLER", value_name = "ID", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "STOWAGE_MCP_CALLER",
+        value_name = "ID",
+        hide_env_values = true
+    )]
     caller: Option<String>,
 
     /// Print per-method statistics to stderr when the proxy exits.

@@ -50,8 +50,10 @@ mod tests {
 
     #[test]
     fn parses_requests_responses_and_notifications() {
-        let m = Message::parse(br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#)
-            .unwrap();
+        let m = Message::parse(
+            br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#,
+        )
+        .unwrap();
         assert_eq!(m.id_key().as_deref(), Some("7"));
         assert_eq!(m.method.as_deref(), Some("tools/call"));
         assert_eq!(m.params.unwrap().get(), r#"{"name":"x"}"#);

@@ -73,7 +73,11 @@ impl Proxy {
     ///
     /// When the client closes the proxy's stdin, the child's stdin is closed and the child is
     /// given five seconds to exit before it is killed.
-    pub async fn run_child(&self, program: OsString, args: Vec<OsString>) -> io::Result<ExitStatus> {
+    pub async fn run_child(
+        &self,
+        program: OsString,
+        args: Vec<OsString>,
+    ) -> io::Result<ExitStatus> {
         let mut child = Command::new(&program)
             .args(&args)
             .stdin(Stdio::piped())
@@ -90,7 +94,12 @@ impl Proxy {
         let server_in = child.stdin.take().expect("piped stdin");
         let server_out = child.stdout.take().expect("piped stdout");
         let relayed = self
-            .relay(tokio::io::stdin(), tokio::io::stdout(), server_in, server_out)
+            .relay(
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+                server_in,
+                server_out,
+            )
             .await;
         let status = match tokio::time::timeout(Duration::from_secs(5), child.wait()).await {
             Ok(status) => status?,

@@ -170,8 +170,12 @@ where
         match (&msg.method, msg.id_key()) {
             // A notification: invalidate first, so a client reacting to it fetches fresh data.
             (Some(method), None) => {
-                let params: Option<Json> = msg.params.and_then(|p| serde_json::from_str(p.get()).ok());
-                let _ = proxy.cache.observe_notification(method, params.as_ref()).await;
+                let params: Option<Json> =
+                    msg.params.and_then(|p| serde_json::from_str(p.get()).ok());
+                let _ = proxy
+                    .cache
+                    .observe_notification(method, params.as_ref())
+                    .await;
                 write_line(out, &line).await?;
             }
             // A response to a request of the client's.
