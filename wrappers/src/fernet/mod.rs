@@ -181,10 +181,7 @@ impl FernetLayer {
 
     /// A layer with one key and default settings.
     pub fn new(key: FernetKey) -> Self {
-        Self::builder()
-            .key(key)
-            .build()
-            .expect("one key is enough")
+        Self::builder().key(key).build().expect("one key is enough")
     }
 }
 

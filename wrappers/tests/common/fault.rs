@@ -1,0 +1,171 @@
+//! A wrapper that makes chosen calls fail or stall before reaching the real store under it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use stowage_core::{
+    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
+};
+
+#[derive(Debug, Default)]
+struct Plan {
+    /// Fail every n-th call (0: never).
+    every: u64,
+    /// Fail every call while set.
+    down: AtomicBool,
+    /// Sleep this long (ms) before every call.
+    stall_ms: AtomicU64,
+    /// The kind of the injected error.
+    kind: parking_lot::Mutex<Option<ErrorKind>>,
+    calls: AtomicU64,
+    injected: AtomicU64,
+}
+
+/// Injects faults; clones share the plan and the counters.
+#[derive(Debug, Clone, Default)]
+pub struct FaultLayer {
+    plan: Arc<Plan>,
+}
+
+impl FaultLayer {
+    /// Fail every `n`-th call once with `Unavailable` (the retry then reaches the store).
+    pub fn every(n: u64) -> Self {
+        FaultLayer {
+            plan: Arc::new(Plan {
+                every: n,
+                ..Plan::default()
+            }),
+        }
+    }
+
+    /// Never fail until told to.
+    pub fn healthy() -> Self {
+        Self::default()
+    }
+
+    /// Fail every call (with `Unavailable`, or the kind set by [`Self::fail_with`]).
+    pub fn set_down(&self, down: bool) {
+        self.plan.down.store(down, Ordering::SeqCst);
+    }
+
+    /// The kind of injected errors.
+    pub fn fail_with(&self, kind: ErrorKind) {
+        *self.plan.kind.lock() = Some(kind);
+    }
+
+    /// Sleep before every call.
+    pub fn set_stall(&self, stall: Duration) {
+        self.plan
+            .stall_ms
+            .store(stall.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Calls seen, including failed ones.
+    pub fn calls(&self) -> u64 {
+        self.plan.calls.load(Ordering::SeqCst)
+    }
+
+    /// Errors injected.
+    pub fn injected(&self) -> u64 {
+        self.plan.injected.load(Ordering::SeqCst)
+    }
+}
+
+impl<S> Layer<S> for FaultLayer {
+    type Store = FaultStore<S>;
+
+    fn layer(&self, inner: S) -> FaultStore<S> {
+        FaultStore {
+            inner,
+            plan: self.plan.clone(),
+        }
+    }
+}
+
+/// The faulty store.
+#[derive(Debug, Clone)]
+pub struct FaultStore<S> {
+    inner: S,
+    plan: Arc<Plan>,
+}
+
+impl<S> FaultStore<S> {
+    async fn gate(&self, op: &'static str) -> Result<()> {
+        let n = self.plan.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let stall = self.plan.stall_ms.load(Ordering::SeqCst);
+        if stall > 0 {
+            tokio::time::sleep(Duration::from_millis(stall)).await;
+        }
+        let fail = self.plan.down.load(Ordering::SeqCst)
+            || (self.plan.every > 0 && n % self.plan.every == 0);
+        if fail {
+            self.plan.injected.fetch_add(1, Ordering::SeqCst);
+            let kind = self.plan.kind.lock().unwrap_or(ErrorKind::Unavailable);
+            return Err(Error::new(kind, "injected fault")
+                .with_backend("fault")
+                .with_operation(op));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+#[deny(clippy::missing_trait_methods)]
+impl<S: KeyValueStore> KeyValueStore for FaultStore<S> {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn get(&self, c: &str, k: &str) -> Result<Option<Value>> {
+        self.gate("get").await?;
+        self.inner.get(c, k).await
+    }
+    async fn get_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Value>>> {
+        self.gate("get_many").await?;
+        self.inner.get_many(c, ks).await
+    }
+    async fn ttl(&self, c: &str, k: &str) -> Result<Option<Entry>> {
+        self.gate("ttl").await?;
+        self.inner.ttl(c, k).await
+    }
+    async fn ttl_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Entry>>> {
+        self.gate("ttl_many").await?;
+        self.inner.ttl_many(c, ks).await
+    }
+    async fn put(&self, c: &str, k: &str, v: Value, t: Option<Duration>) -> Result<()> {
+        self.gate("put").await?;
+        self.inner.put(c, k, v, t).await
+    }
+    async fn put_many(&self, c: &str, e: &[(&str, Value)], t: Option<Duration>) -> Result<()> {
+        self.gate("put_many").await?;
+        self.inner.put_many(c, e, t).await
+    }
+    async fn delete(&self, c: &str, k: &str) -> Result<bool> {
+        self.gate("delete").await?;
+        self.inner.delete(c, k).await
+    }
+    async fn delete_many(&self, c: &str, ks: &[&str]) -> Result<usize> {
+        self.gate("delete_many").await?;
+        self.inner.delete_many(c, ks).await
+    }
+    async fn keys(&self, c: &str) -> Result<Vec<String>> {
+        self.gate("keys").await?;
+        self.inner.keys(c).await
+    }
+    async fn collections(&self) -> Result<Vec<String>> {
+        self.gate("collections").await?;
+        self.inner.collections().await
+    }
+    async fn destroy_collection(&self, c: &str) -> Result<bool> {
+        self.gate("destroy_collection").await?;
+        self.inner.destroy_collection(c).await
+    }
+    async fn destroy(&self) -> Result<bool> {
+        self.gate("destroy").await?;
+        self.inner.destroy().await
+    }
+    async fn cull(&self) -> Result<usize> {
+        self.gate("cull").await?;
+        self.inner.cull().await
+    }
+}
