@@ -2,6 +2,7 @@
 //! alike, so both run the same workload with the same settings.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use async_trait::async_trait;
@@ -41,6 +42,12 @@ pub trait Adapter: Send + Sync {
     /// Write one key (no TTL).
     async fn put(&self, key: &str, payload: &Payload) -> Result<()>;
 
+    /// Write one key with a TTL (the cache workload). Engines without expiry say so.
+    async fn put_ttl(&self, key: &str, payload: &Payload, ttl: Duration) -> Result<()> {
+        let _ = (key, payload, ttl);
+        anyhow::bail!("this engine has no per-key TTL, so it cannot run the cache workload")
+    }
+
     /// Write many keys at once, for loading.
     async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
         for (k, p) in entries {
@@ -73,6 +80,13 @@ impl Adapter for StowageAdapter {
         Ok(self
             .store
             .put(COLLECTION, key, payload.value.clone(), None)
+            .await?)
+    }
+
+    async fn put_ttl(&self, key: &str, payload: &Payload, ttl: Duration) -> Result<()> {
+        Ok(self
+            .store
+            .put(COLLECTION, key, payload.value.clone(), Some(ttl))
             .await?)
     }
 

@@ -1,17 +1,21 @@
 //! `stowage-bench`: the same workload over Stowage backends and their raw clients.
 //!
 //! With no arguments it runs every embedded backend (no server needed) beside its raw baseline,
-//! on a read-heavy and an update-heavy workload, and prints a table and the ratios.
+//! on a read-heavy and an update-heavy workload, prints a table and the ratios, and writes JSON,
+//! CSV and an SVG plot.
 //!
 //! ```text
 //! cargo run --release -p stowage-bench
-//! cargo run --release -p stowage-bench -- --backends memory,moka --workloads read-only --concurrency 8
+//! cargo run --release -p stowage-bench -- --backends memory,moka --workloads a,b,c,d,f,cache
+//! cargo run --release -p stowage-bench -- --backends redis,redis-raw --url redis=redis://127.0.0.1:6379/
+//! cargo run --release -p stowage-bench -- --python ~/.cache/stowage/venv/bin/python --pykv memory
 //! cargo run --release -p stowage-bench -- --list
 //! ```
 
 #![deny(unsafe_code)]
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +23,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-
 use stowage_bench::adapter::{self, Payload};
-use stowage_bench::runner::{self, RunConfig};
+use stowage_bench::runner::{self, Length, RunConfig, RunResult};
 use stowage_bench::workload::{Distribution, Workload};
 use stowage_bench::{backends, report};
 
@@ -32,12 +35,16 @@ struct Args {
     /// Backends to run, comma-separated (see --list). Default: every embedded backend.
     #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
-    /// Workloads, comma-separated: read-heavy, update-heavy, read-only.
+    /// Workloads, comma-separated: update-heavy (YCSB a), read-heavy (b), read-only (c),
+    /// read-latest (d), read-modify-write (f), cache.
     #[arg(long, value_delimiter = ',', default_value = "read-heavy,update-heavy")]
     workloads: Vec<String>,
     /// Measured seconds per run.
     #[arg(long, default_value_t = 3.0)]
     duration: f64,
+    /// Measure this many operations per run instead of a duration.
+    #[arg(long)]
+    ops: Option<u64>,
     /// Unmeasured warm-up seconds per run.
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
@@ -53,7 +60,23 @@ struct Args {
     /// How keys are drawn.
     #[arg(long, value_enum, default_value_t = Distribution::Zipfian)]
     distribution: Distribution,
-    /// Directory for results.json.
+    /// Cache workload: share of reads aimed at loaded keys (the rest miss and fill with a TTL).
+    #[arg(long, default_value_t = 0.9)]
+    hit_rate: f64,
+    /// Cache workload: TTL in seconds of entries written on a miss.
+    #[arg(long, default_value_t = 1.0)]
+    cache_ttl: f64,
+    /// A server URL for an engine kind, `KIND=URL` (redis, redis-cluster, mongodb, dynamodb);
+    /// repeatable. Falls back to the environment variable STOWAGE_BENCH_URL_<KIND>.
+    #[arg(long = "url", value_name = "KIND=URL")]
+    urls: Vec<String>,
+    /// Python interpreter with py-key-value-aio installed, for the Python anchor (--pykv).
+    #[arg(long, env = "STOWAGE_BENCH_PYTHON")]
+    python: Option<PathBuf>,
+    /// py-key-value-aio stores to run as anchors, comma-separated: memory, redis.
+    #[arg(long, value_delimiter = ',')]
+    pykv: Vec<String>,
+    /// Directory for results.json, results.csv and results.svg.
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
     /// List the known backends and exit.
@@ -76,8 +99,8 @@ fn seconds(what: &str, secs: f64, allow_zero: bool) -> Result<Duration> {
 }
 
 fn config(args: &Args) -> Result<RunConfig> {
-    if args.concurrency == 0 {
-        bail!("--concurrency must be at least 1");
+    if args.concurrency == 0 || args.concurrency > 100_000 {
+        bail!("--concurrency must be between 1 and 100000");
     }
     if args.keys == 0 {
         bail!("--keys must be at least 1");
@@ -85,21 +108,83 @@ fn config(args: &Args) -> Result<RunConfig> {
     if args.value_size < 16 {
         bail!("--value-size must be at least 16 bytes");
     }
+    if !(0.0..=1.0).contains(&args.hit_rate) {
+        bail!("--hit-rate must be between 0 and 1, got {}", args.hit_rate);
+    }
+    let length = match args.ops {
+        Some(0) => bail!("--ops must be at least 1"),
+        Some(n) => Length::Ops(n),
+        None => Length::Duration(seconds("duration", args.duration, false)?),
+    };
     Ok(RunConfig {
-        duration: seconds("duration", args.duration, false)?,
+        length,
         warmup: seconds("warmup", args.warmup, true)?,
         concurrency: args.concurrency,
         keys: args.keys,
         value_size: args.value_size,
         distribution: args.distribution,
+        hit_rate: args.hit_rate,
+        cache_ttl: seconds("cache-ttl", args.cache_ttl, false)?,
     })
+}
+
+fn parse_urls(urls: &[String]) -> Result<HashMap<String, String>> {
+    urls.iter()
+        .map(|u| match u.split_once('=') {
+            Some((kind, url)) if !kind.is_empty() && !url.is_empty() => {
+                Ok((kind.to_owned(), url.to_owned()))
+            }
+            _ => bail!("--url takes KIND=URL, e.g. redis=redis://127.0.0.1:6379/, got `{u}`"),
+        })
+        .collect()
+}
+
+/// Run the Python anchor for one store and workload.
+fn run_pykv(
+    python: &Path,
+    store: &str,
+    workload: Workload,
+    cfg: &RunConfig,
+    ctx: &backends::BuildContext,
+) -> Result<RunResult> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py/pykv_bench.py");
+    let Length::Duration(duration) = cfg.length else {
+        bail!("the Python anchor runs by duration; drop --ops");
+    };
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(&script)
+        .args(["--store", store, "--workload", workload.name()])
+        .args(["--duration", &duration.as_secs_f64().to_string()])
+        .args(["--warmup", &cfg.warmup.as_secs_f64().to_string()])
+        .args(["--concurrency", &cfg.concurrency.to_string()])
+        .args(["--keys", &cfg.keys.to_string()])
+        .args(["--value-size", &cfg.value_size.to_string()])
+        .args(["--hit-rate", &cfg.hit_rate.to_string()])
+        .args(["--cache-ttl", &cfg.cache_ttl.as_secs_f64().to_string()])
+        .args([
+            "--distribution",
+            &format!("{:?}", cfg.distribution).to_lowercase(),
+        ]);
+    if store != "memory" {
+        cmd.args(["--url", &ctx.url(store)?]);
+    }
+    let out = cmd
+        .output()
+        .with_context(|| format!("starting {}", python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the py-key-value-aio {store} run failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("reading the Python runner's result")
 }
 
 async fn run(args: Args) -> Result<()> {
     if args.list {
         for b in backends::all() {
             let kind = if b.embedded { "embedded" } else { "server" };
-            println!("{:<14} {:<9} {}", b.name, kind, b.about);
+            println!("{:<16} {:<9} {}", b.name, kind, b.about);
         }
         return Ok(());
     }
@@ -114,12 +199,18 @@ async fn run(args: Args) -> Result<()> {
     } else {
         args.backends
             .iter()
-            .map(|n| backends::find(n))
+            .map(|n| backends::find(n.trim()))
             .collect::<Result<_>>()?
+    };
+    let python = match (&args.python, args.pykv.is_empty()) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => bail!("--pykv needs --python PATH (or STOWAGE_BENCH_PYTHON)"),
     };
     let ctx = backends::BuildContext {
         keys: cfg.keys,
         value_size: cfg.value_size,
+        urls: parse_urls(&args.urls)?,
     };
     let mut rng = fastrand::Rng::with_seed(42);
     let payloads = Arc::new(
@@ -127,18 +218,17 @@ async fn run(args: Args) -> Result<()> {
             .map(|_| Payload::of_size(cfg.value_size, &mut rng))
             .collect::<Result<Vec<_>>>()?,
     );
-    let total_ms = (cfg.warmup + cfg.duration).as_millis() as u64;
-    let style = ProgressStyle::with_template("{prefix:>28} [{bar:30}] {elapsed_precise} {msg}")
+    let style = ProgressStyle::with_template("{prefix:>34} [{bar:30}] {elapsed_precise} {msg}")
         .expect("valid template")
         .progress_chars("=> ");
     eprintln!(
-        "stowage-bench: {} backend(s) x {} workload(s), {} keys, {} B values, concurrency {}, {:?} + {:?} warm-up, {:?} keys",
-        selected.len(),
+        "stowage-bench: {} backend(s) x {} workload(s), {} keys, {} B values, concurrency {}, {:?} per run + {:?} warm-up, {:?} keys",
+        selected.len() + args.pykv.len(),
         workloads.len(),
         cfg.keys,
         cfg.value_size,
         cfg.concurrency,
-        cfg.duration,
+        cfg.length,
         cfg.warmup,
         cfg.distribution
     );
@@ -151,7 +241,7 @@ async fn run(args: Args) -> Result<()> {
             .await
             .with_context(|| format!("loading `{}`", backend.name))?;
         for &workload in &workloads {
-            let bar = ProgressBar::new(total_ms)
+            let bar = ProgressBar::new(runner::progress_len(&cfg))
                 .with_style(style.clone())
                 .with_prefix(format!("{} / {}", backend.name, workload));
             let result = runner::run(
@@ -168,25 +258,51 @@ async fn run(args: Args) -> Result<()> {
             results.push(result);
         }
     }
+    if let Some(python) = &python {
+        for store in &args.pykv {
+            for &workload in &workloads {
+                let bar = ProgressBar::new_spinner()
+                    .with_prefix(format!("pykv-{store} / {workload}"))
+                    .with_style(
+                        ProgressStyle::with_template("{prefix:>34} {spinner} {elapsed_precise}")
+                            .expect("valid template"),
+                    );
+                bar.enable_steady_tick(Duration::from_millis(100));
+                let (python, store, cfg, ctx) =
+                    (python.clone(), store.clone(), cfg.clone(), ctx.clone());
+                let result = tokio::task::spawn_blocking(move || {
+                    run_pykv(&python, &store, workload, &cfg, &ctx)
+                })
+                .await??;
+                bar.finish_and_clear();
+                results.push(result);
+            }
+        }
+    }
     println!();
     print!("{}", report::table(&results));
     let ratios = report::ratios(&results, &selected);
     if !ratios.is_empty() {
-        println!("\nratios against baselines (same run):");
+        println!("\nratios (same run):");
         for line in &ratios {
             println!("  {line}");
         }
     }
     let config_json = serde_json::json!({
-        "duration_s": cfg.duration.as_secs_f64(),
+        "length": format!("{:?}", cfg.length),
         "warmup_s": cfg.warmup.as_secs_f64(),
         "concurrency": cfg.concurrency,
         "keys": cfg.keys,
         "value_size": cfg.value_size,
         "distribution": format!("{:?}", cfg.distribution).to_lowercase(),
+        "hit_rate": cfg.hit_rate,
+        "cache_ttl_s": cfg.cache_ttl.as_secs_f64(),
     });
-    report::write_json(&args.out, &config_json, &results)?;
-    println!("\nresults: {}", args.out.join("results.json").display());
+    report::write_all(&args.out, &config_json, &results)?;
+    println!(
+        "\nresults: {} (also results.csv, results.svg)",
+        args.out.join("results.json").display()
+    );
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! The table, the ratio summary and the JSON file.
+//! What a harness run leaves behind: the table, the ratio summary, JSON, CSV and an SVG plot.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -20,70 +20,223 @@ pub fn table(results: &[RunResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<14} {:<13} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5}",
-        "backend",
-        "workload",
-        "ops/s",
-        "get p50",
-        "p99",
-        "p99.9",
-        "put p50",
-        "p99",
-        "p99.9",
-        "hit%"
+        "{:<16} {:<17} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5}",
+        "backend", "workload", "ops/s", "get p50", "p99", "p99.9", "wr p50", "p99", "p99.9", "hit%"
     );
-    let _ = writeln!(out, "{}", "-".repeat(118));
+    let _ = writeln!(out, "{}", "-".repeat(124));
     for r in results {
         let _ = writeln!(
             out,
-            "{:<14} {:<13} {:>12.0} | {} | {} | {:>5.1}",
+            "{:<16} {:<17} {:>12.0} | {} | {} | {:>5.1}",
             r.backend,
             r.workload,
             r.ops_per_sec,
             fmt_lat(&r.read),
-            fmt_lat(&r.update),
+            fmt_lat(&r.write),
             r.hit_rate * 100.0
         );
     }
-    let _ = writeln!(out, "latencies in µs");
+    let _ = writeln!(
+        out,
+        "latencies in µs; `wr` = writes (updates, inserts, read-modify-writes)"
+    );
     out
 }
 
-/// One line per backend and workload that has its baseline in the same run.
+fn ratio_line(r: &RunResult, base: &RunResult) -> String {
+    format!(
+        "{} / {} on {}: {:.2}x ops/s, {:.2}x reads/s",
+        r.backend,
+        base.backend,
+        r.workload,
+        r.ops_per_sec / base.ops_per_sec.max(f64::MIN_POSITIVE),
+        r.reads_per_sec / base.reads_per_sec.max(f64::MIN_POSITIVE),
+    )
+}
+
+/// One line per backend and workload whose raw baseline, or Python anchor (`pykv-<backend>`),
+/// ran in the same invocation.
 pub fn ratios(results: &[RunResult], backends: &[Backend]) -> Vec<String> {
+    let find = |name: &str, workload: &str| {
+        results
+            .iter()
+            .find(|b| b.backend == name && b.workload == workload)
+    };
     let mut lines = Vec::new();
     for r in results {
-        let Some(base_name) = backends
+        let baseline = backends
             .iter()
             .find(|b| b.name == r.backend)
-            .and_then(|b| b.baseline)
-        else {
-            continue;
-        };
-        let Some(base) = results
-            .iter()
-            .find(|b| b.backend == base_name && b.workload == r.workload)
-        else {
-            continue;
-        };
-        lines.push(format!(
-            "{} / {} on {}: {:.2}x ops/s, {:.2}x gets/s",
-            r.backend,
-            base_name,
-            r.workload,
-            r.ops_per_sec / base.ops_per_sec,
-            r.reads_per_sec / base.reads_per_sec.max(f64::MIN_POSITIVE),
-        ));
+            .and_then(|b| b.baseline);
+        if let Some(base) = baseline.and_then(|b| find(b, &r.workload)) {
+            lines.push(ratio_line(r, base));
+        }
+        if let Some(anchor) = find(&format!("pykv-{}", r.backend), &r.workload) {
+            lines.push(ratio_line(r, anchor));
+        }
     }
     lines
 }
 
-/// Write the results as JSON into `dir/results.json`.
-pub fn write_json(dir: &Path, config: &serde_json::Value, results: &[RunResult]) -> Result<()> {
+/// Write `results.json`, `results.csv` and `results.svg` into `dir`.
+pub fn write_all(dir: &Path, config: &serde_json::Value, results: &[RunResult]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("results.json");
     let doc = serde_json::json!({ "config": config, "results": results });
-    std::fs::write(&path, serde_json::to_vec_pretty(&doc)?)
-        .with_context(|| format!("writing {}", path.display()))?;
+    write(dir, "results.json", &serde_json::to_vec_pretty(&doc)?)?;
+    write(dir, "results.csv", csv(results).as_bytes())?;
+    write(dir, "results.svg", svg(results).as_bytes())?;
     Ok(())
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The results as CSV, one row per run.
+pub fn csv(results: &[RunResult]) -> String {
+    let mut out = String::from(
+        "backend,workload,ops_per_sec,reads_per_sec,hit_rate,\
+         read_p50_us,read_p99_us,read_p999_us,write_p50_us,write_p99_us,write_p999_us\n",
+    );
+    for r in results {
+        let _ = writeln!(
+            out,
+            "{},{},{:.1},{:.1},{:.4},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2}",
+            r.backend,
+            r.workload,
+            r.ops_per_sec,
+            r.reads_per_sec,
+            r.hit_rate,
+            r.read.p50_us,
+            r.read.p99_us,
+            r.read.p999_us,
+            r.write.p50_us,
+            r.write.p99_us,
+            r.write.p999_us
+        );
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A horizontal bar chart of ops/s: one panel per workload, one bar per backend, each panel
+/// scaled to its fastest backend.
+pub fn svg(results: &[RunResult]) -> String {
+    const BAR: f64 = 18.0;
+    const GAP: f64 = 6.0;
+    const LABEL: f64 = 150.0;
+    const WIDTH: f64 = 760.0;
+    const PLOT: f64 = WIDTH - LABEL - 130.0;
+    let palette = [
+        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+        "#9c755f", "#bab0ac",
+    ];
+    let mut backends: Vec<&str> = Vec::new();
+    let mut workloads: Vec<&str> = Vec::new();
+    for r in results {
+        if !backends.contains(&r.backend.as_str()) {
+            backends.push(&r.backend);
+        }
+        if !workloads.contains(&r.workload.as_str()) {
+            workloads.push(&r.workload);
+        }
+    }
+    let mut body = String::new();
+    let mut y = 40.0;
+    for w in &workloads {
+        let rows: Vec<&RunResult> = results.iter().filter(|r| r.workload == *w).collect();
+        let max = rows
+            .iter()
+            .map(|r| r.ops_per_sec)
+            .fold(f64::MIN_POSITIVE, f64::max);
+        let _ = writeln!(
+            body,
+            r#"<text x="10" y="{:.0}" font-weight="bold">{}</text>"#,
+            y + 12.0,
+            escape(w)
+        );
+        y += 20.0;
+        for r in rows {
+            let colour =
+                palette[backends.iter().position(|b| *b == r.backend).unwrap_or(0) % palette.len()];
+            let len = (r.ops_per_sec / max * PLOT).max(1.0);
+            let _ = writeln!(
+                body,
+                r#"<text x="{:.0}" y="{:.0}" text-anchor="end">{}</text><rect x="{LABEL:.0}" y="{y:.0}" width="{len:.1}" height="{BAR:.0}" fill="{colour}"/><text x="{:.1}" y="{:.0}">{:.0} ops/s</text>"#,
+                LABEL - 8.0,
+                y + 13.0,
+                escape(&r.backend),
+                LABEL + len + 6.0,
+                y + 13.0,
+                r.ops_per_sec
+            );
+            y += BAR + GAP;
+        }
+        y += 10.0;
+    }
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{:.0}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="22" font-size="15" font-weight="bold">stowage-bench: throughput (ops/s, higher is better)</text>
+{body}</svg>
+"#,
+        y + 10.0
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(backend: &str, workload: &str, ops: f64) -> RunResult {
+        RunResult {
+            backend: backend.into(),
+            workload: workload.into(),
+            ops_per_sec: ops,
+            reads_per_sec: ops / 2.0,
+            read: Latency::default(),
+            write: Latency::default(),
+            hit_rate: 1.0,
+        }
+    }
+
+    #[test]
+    fn csv_has_a_row_per_result() {
+        let text = csv(&[
+            result("memory", "read-only", 10.0),
+            result("moka", "read-only", 5.0),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].starts_with("memory,read-only,10.0,5.0,1.0000"));
+    }
+
+    #[test]
+    fn svg_scales_bars_per_workload() {
+        let text = svg(&[result("memory", "a", 100.0), result("moka", "a", 50.0)]);
+        assert!(text.starts_with("<svg"));
+        assert!(text.contains(r#"width="480.0""#), "{text}");
+        assert!(text.contains(r#"width="240.0""#), "{text}");
+        assert!(text.contains("100 ops/s") && text.contains("50 ops/s"));
+    }
+
+    #[test]
+    fn ratios_pair_baselines_and_python_anchors() {
+        let backends = vec![crate::backends::find("memory").unwrap()];
+        let results = [
+            result("memory", "a", 100.0),
+            result("moka", "a", 50.0),
+            result("pykv-memory", "a", 1.0),
+        ];
+        let lines = ratios(&results, &backends);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("memory / moka on a: 2.00x"));
+        assert!(lines[1].contains("memory / pykv-memory on a: 100.00x"));
+    }
 }

@@ -1,6 +1,7 @@
 //! Running one workload against one adapter: load, warm up, measure.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -10,25 +11,38 @@ use indicatif::ProgressBar;
 use crate::adapter::{Adapter, Payload};
 use crate::workload::{Distribution, KeyChooser, Workload};
 
+/// How long a run lasts.
+#[derive(Debug, Clone, Copy)]
+pub enum Length {
+    /// Measure for this long.
+    Duration(Duration),
+    /// Measure this many operations (shared among the client tasks).
+    Ops(u64),
+}
+
 /// Settings shared by every run of one harness invocation.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Measured time per run.
-    pub duration: Duration,
+    /// How much to measure per run.
+    pub length: Length,
     /// Unmeasured time before it.
     pub warmup: Duration,
     /// Concurrent client tasks.
     pub concurrency: usize,
-    /// Distinct keys.
+    /// Distinct keys loaded before the runs.
     pub keys: usize,
     /// Bytes per value.
     pub value_size: usize,
     /// How keys are drawn.
     pub distribution: Distribution,
+    /// Cache workload: the share of reads aimed at loaded keys.
+    pub hit_rate: f64,
+    /// Cache workload: the TTL of entries written on a miss.
+    pub cache_ttl: Duration,
 }
 
 /// Latency percentiles of one operation kind, in microseconds.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Latency {
     /// Operations measured.
     pub count: u64,
@@ -53,25 +67,27 @@ impl Latency {
 }
 
 /// The outcome of one run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     /// Backend name.
     pub backend: String,
     /// Workload name.
     pub workload: String,
-    /// Operations per second over the measured time, all kinds together.
+    /// Operations per second over the measured time, all kinds together (a read-modify-write
+    /// counts once).
     pub ops_per_sec: f64,
     /// Reads per second.
     pub reads_per_sec: f64,
     /// Read latency.
     pub read: Latency,
-    /// Update latency.
-    pub update: Latency,
+    /// Write latency (updates, inserts, read-modify-writes, cache fills).
+    pub write: Latency,
     /// Share of reads that hit.
     pub hit_rate: f64,
 }
 
-fn key_name(i: usize) -> String {
+/// The name of key number `i`, as YCSB spells them.
+pub fn key_name(i: usize) -> String {
     format!("user{i:010}")
 }
 
@@ -82,15 +98,14 @@ fn histogram() -> Histogram<u64> {
 
 struct TaskOutcome {
     read: Histogram<u64>,
-    update: Histogram<u64>,
+    write: Histogram<u64>,
     hits: u64,
 }
 
 /// Load every key into `adapter`.
 pub async fn load(adapter: &dyn Adapter, cfg: &RunConfig, payloads: &[Payload]) -> Result<()> {
     let names: Vec<String> = (0..cfg.keys).map(key_name).collect();
-    for chunk in names.chunks(500).enumerate() {
-        let (c, keys) = chunk;
+    for (c, keys) in names.chunks(500).enumerate() {
         let batch: Vec<(&str, &Payload)> = keys
             .iter()
             .enumerate()
@@ -99,6 +114,101 @@ pub async fn load(adapter: &dyn Adapter, cfg: &RunConfig, payloads: &[Payload]) 
         adapter.put_many(&batch).await.context("loading keys")?;
     }
     Ok(())
+}
+
+/// What one client task shares with the others.
+struct Shared {
+    adapter: Arc<dyn Adapter>,
+    names: Vec<String>,
+    chooser: KeyChooser,
+    payloads: Arc<Vec<Payload>>,
+    /// Keys inserted so far (read-latest).
+    inserted: AtomicUsize,
+    /// Operations left to start (when the length is an op count).
+    budget: Option<AtomicUsize>,
+    workload: Workload,
+    cfg: RunConfig,
+}
+
+enum Kind {
+    Read,
+    Write,
+}
+
+impl Shared {
+    fn name(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        match self.names.get(i) {
+            Some(n) => n.as_str().into(),
+            None => key_name(i).into(),
+        }
+    }
+
+    fn payload(&self, rng: &mut fastrand::Rng) -> &Payload {
+        &self.payloads[rng.usize(..self.payloads.len())]
+    }
+
+    /// Run one operation of the workload; returns its kind and whether a read hit.
+    async fn op(&self, rng: &mut fastrand::Rng) -> Result<(Kind, bool)> {
+        let a = &self.adapter;
+        let reading = rng.f64() < self.workload.read_fraction();
+        match self.workload {
+            Workload::UpdateHeavy | Workload::ReadHeavy | Workload::ReadOnly => {
+                let key = &self.names[self.chooser.next(rng)];
+                if reading {
+                    Ok((Kind::Read, a.get(key).await?))
+                } else {
+                    a.put(key, self.payload(rng)).await?;
+                    Ok((Kind::Write, false))
+                }
+            }
+            Workload::ReadLatest => {
+                if reading {
+                    let count = self.inserted.load(Ordering::Relaxed);
+                    let key = self.name(self.chooser.latest(rng, count));
+                    Ok((Kind::Read, a.get(&key).await?))
+                } else {
+                    let key = key_name(self.inserted.fetch_add(1, Ordering::Relaxed));
+                    a.put(&key, self.payload(rng)).await?;
+                    Ok((Kind::Write, false))
+                }
+            }
+            Workload::ReadModifyWrite => {
+                let key = &self.names[self.chooser.next(rng)];
+                let hit = a.get(key).await?;
+                if reading {
+                    Ok((Kind::Read, hit))
+                } else {
+                    a.put(key, self.payload(rng)).await?;
+                    Ok((Kind::Write, false))
+                }
+            }
+            Workload::Cache => {
+                let key = if rng.f64() < self.cfg.hit_rate {
+                    self.name(self.chooser.next(rng))
+                } else {
+                    // A cold key space a hundred times larger: misses, filled with a TTL.
+                    let cold = self.cfg.keys * 100;
+                    key_name(self.cfg.keys + rng.usize(..cold.max(1))).into()
+                };
+                if a.get(&key).await? {
+                    Ok((Kind::Read, true))
+                } else {
+                    a.put_ttl(&key, self.payload(rng), self.cfg.cache_ttl)
+                        .await?;
+                    Ok((Kind::Read, false))
+                }
+            }
+        }
+    }
+
+    fn take_budget(&self) -> bool {
+        match &self.budget {
+            None => true,
+            Some(b) => b
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
 }
 
 /// Run `workload` on `adapter` (already loaded) and measure it.
@@ -110,51 +220,51 @@ pub async fn run(
     payloads: Arc<Vec<Payload>>,
     progress: &ProgressBar,
 ) -> Result<RunResult> {
-    let names: Arc<Vec<String>> = Arc::new((0..cfg.keys).map(key_name).collect());
-    let chooser = Arc::new(KeyChooser::new(cfg.distribution, cfg.keys));
+    let shared = Arc::new(Shared {
+        adapter,
+        names: (0..cfg.keys).map(key_name).collect(),
+        chooser: KeyChooser::new(cfg.distribution, cfg.keys),
+        payloads,
+        inserted: AtomicUsize::new(cfg.keys),
+        budget: match cfg.length {
+            Length::Ops(n) => Some(AtomicUsize::new(n as usize)),
+            Length::Duration(_) => None,
+        },
+        workload,
+        cfg: cfg.clone(),
+    });
     let start = Instant::now();
     let measure_from = start + cfg.warmup;
-    let end = measure_from + cfg.duration;
+    let end = match cfg.length {
+        Length::Duration(d) => Some(measure_from + d),
+        Length::Ops(_) => None,
+    };
     let mut tasks = Vec::with_capacity(cfg.concurrency);
     for t in 0..cfg.concurrency {
-        let (adapter, names, chooser, payloads) = (
-            adapter.clone(),
-            names.clone(),
-            chooser.clone(),
-            payloads.clone(),
-        );
-        let read_fraction = workload.read_fraction();
+        let shared = shared.clone();
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(0x5eed + t as u64);
             let mut out = TaskOutcome {
                 read: histogram(),
-                update: histogram(),
+                write: histogram(),
                 hits: 0,
             };
             loop {
-                let key = &names[chooser.next(&mut rng)];
-                let is_read = rng.f64() < read_fraction;
                 let began = Instant::now();
-                if began >= end {
+                let measuring = began >= measure_from;
+                if end.is_some_and(|e| began >= e) || (measuring && !shared.take_budget()) {
                     break;
                 }
-                let hit = if is_read {
-                    adapter.get(key).await?
-                } else {
-                    let p = &payloads[rng.usize(..payloads.len())];
-                    adapter.put(key, p).await?;
-                    false
-                };
-                let done = Instant::now();
-                if began >= measure_from {
-                    let nanos = (done - began).as_nanos().max(1) as u64;
-                    let h = if is_read {
-                        &mut out.read
-                    } else {
-                        &mut out.update
-                    };
-                    h.saturating_record(nanos);
-                    out.hits += u64::from(hit);
+                let (kind, hit) = shared.op(&mut rng).await?;
+                if measuring {
+                    let nanos = (Instant::now() - began).as_nanos().max(1) as u64;
+                    match kind {
+                        Kind::Read => {
+                            out.read.saturating_record(nanos);
+                            out.hits += u64::from(hit);
+                        }
+                        Kind::Write => out.write.saturating_record(nanos),
+                    }
                 }
             }
             anyhow::Ok(out)
@@ -162,41 +272,74 @@ pub async fn run(
     }
     let ticker = {
         let progress = progress.clone();
-        let total = cfg.warmup + cfg.duration;
+        let shared = shared.clone();
+        let length = cfg.length;
+        let warmup = cfg.warmup;
         tokio::spawn(async move {
             loop {
-                let elapsed = start.elapsed().min(total);
-                progress.set_position(elapsed.as_millis() as u64);
-                if elapsed >= total {
-                    break;
-                }
+                let elapsed = start.elapsed();
+                let pos = match (length, &shared.budget) {
+                    (Length::Duration(d), _) => elapsed.min(warmup + d).as_millis() as u64,
+                    (Length::Ops(n), Some(b)) => {
+                        let left = b.load(Ordering::Relaxed) as u64;
+                        let warm = elapsed.min(warmup).as_millis() as u64;
+                        warm + (n - left.min(n)) * 1000 / n.max(1)
+                    }
+                    (Length::Ops(_), None) => 0,
+                };
+                progress.set_position(pos);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
     };
     let mut read = histogram();
-    let mut update = histogram();
+    let mut write = histogram();
     let mut hits = 0;
+    let mut first_error = None;
     for t in tasks {
-        let o = t.await.context("a client task panicked")??;
-        read.add(&o.read).expect("same histogram bounds");
-        update.add(&o.update).expect("same histogram bounds");
-        hits += o.hits;
+        match t.await.context("a client task panicked")? {
+            Ok(o) => {
+                read.add(&o.read).expect("same histogram bounds");
+                write.add(&o.write).expect("same histogram bounds");
+                hits += o.hits;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
     }
     ticker.abort();
-    let secs = cfg.duration.as_secs_f64();
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let secs = (start.elapsed().saturating_sub(cfg.warmup))
+        .as_secs_f64()
+        .max(1e-9);
+    let secs = match cfg.length {
+        Length::Duration(d) => d.as_secs_f64(),
+        Length::Ops(_) => secs,
+    };
     let reads = read.len();
     Ok(RunResult {
         backend: backend.to_owned(),
         workload: workload.name().to_owned(),
-        ops_per_sec: (reads + update.len()) as f64 / secs,
+        ops_per_sec: (reads + write.len()) as f64 / secs,
         reads_per_sec: reads as f64 / secs,
         read: Latency::of(&read),
-        update: Latency::of(&update),
+        write: Latency::of(&write),
         hit_rate: if reads == 0 {
             0.0
         } else {
             hits as f64 / reads as f64
         },
     })
+}
+
+/// The progress bar's length for one run: milliseconds for timed runs, warm-up milliseconds plus
+/// 1000 for counted runs.
+pub fn progress_len(cfg: &RunConfig) -> u64 {
+    match cfg.length {
+        Length::Duration(d) => (cfg.warmup + d).as_millis() as u64,
+        Length::Ops(_) => cfg.warmup.as_millis() as u64 + 1000,
+    }
 }

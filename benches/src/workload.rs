@@ -4,49 +4,82 @@ use std::fmt;
 
 use anyhow::{Result, bail};
 
-/// A named operation mix, after YCSB's core workloads.
+/// A named operation mix, after YCSB's core workloads, plus a cache workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
-    /// YCSB B: 95 % reads, 5 % updates.
-    ReadHeavy,
     /// YCSB A: 50 % reads, 50 % updates.
     UpdateHeavy,
+    /// YCSB B: 95 % reads, 5 % updates.
+    ReadHeavy,
     /// YCSB C: reads only.
     ReadOnly,
+    /// YCSB D: 95 % reads skewed to the newest keys, 5 % inserts of new keys.
+    ReadLatest,
+    /// YCSB F: 50 % reads, 50 % read-modify-write (a read, then a write of the same key).
+    ReadModifyWrite,
+    /// Cache-aside: read; on a miss, write the key with a TTL. A share of reads (the target hit
+    /// rate) goes to keys loaded before the run, the rest to a large cold key space, so misses
+    /// write short-lived entries that expire while the run goes on.
+    Cache,
 }
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 3] = [
-        Workload::ReadHeavy,
+    pub const ALL: [Workload; 6] = [
         Workload::UpdateHeavy,
+        Workload::ReadHeavy,
         Workload::ReadOnly,
+        Workload::ReadLatest,
+        Workload::ReadModifyWrite,
+        Workload::Cache,
     ];
 
     /// The name used on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
-            Workload::ReadHeavy => "read-heavy",
             Workload::UpdateHeavy => "update-heavy",
+            Workload::ReadHeavy => "read-heavy",
             Workload::ReadOnly => "read-only",
+            Workload::ReadLatest => "read-latest",
+            Workload::ReadModifyWrite => "read-modify-write",
+            Workload::Cache => "cache",
         }
     }
 
-    /// The share of operations that are reads.
+    /// The YCSB letter, when the workload is one of YCSB's.
+    pub fn ycsb(self) -> Option<char> {
+        match self {
+            Workload::UpdateHeavy => Some('a'),
+            Workload::ReadHeavy => Some('b'),
+            Workload::ReadOnly => Some('c'),
+            Workload::ReadLatest => Some('d'),
+            Workload::ReadModifyWrite => Some('f'),
+            Workload::Cache => None,
+        }
+    }
+
+    /// The share of operations that are reads (the rest write).
     pub fn read_fraction(self) -> f64 {
         match self {
-            Workload::ReadHeavy => 0.95,
-            Workload::UpdateHeavy => 0.5,
-            Workload::ReadOnly => 1.0,
+            Workload::ReadHeavy | Workload::ReadLatest => 0.95,
+            Workload::UpdateHeavy | Workload::ReadModifyWrite => 0.5,
+            Workload::ReadOnly | Workload::Cache => 1.0,
         }
     }
 
-    /// Parse a name, or explain which names exist.
+    /// Parse a name or a YCSB letter (`a`, `b`, `c`, `d`, `f`), or explain which exist.
     pub fn parse(name: &str) -> Result<Workload> {
-        match Workload::ALL.iter().find(|w| w.name() == name) {
+        let lower = name.trim().to_ascii_lowercase();
+        let found = Workload::ALL.iter().find(|w| {
+            w.name() == lower
+                || w.ycsb().is_some_and(|c| {
+                    lower.len() == 1 && lower.starts_with(c) || lower == format!("ycsb-{c}")
+                })
+        });
+        match found {
             Some(w) => Ok(*w),
             None => bail!(
-                "unknown workload `{name}`; known workloads: {}",
+                "unknown workload `{name}`; known workloads: {} (or YCSB letters a, b, c, d, f)",
                 Workload::ALL.map(Workload::name).join(", ")
             ),
         }
@@ -133,6 +166,15 @@ impl KeyChooser {
         }
     }
 
+    /// A key index skewed towards the newest of `count` keys (YCSB's "latest" distribution).
+    pub fn latest(&self, rng: &mut fastrand::Rng, count: usize) -> usize {
+        let back = match self {
+            KeyChooser::Uniform { n } => rng.u64(..*n),
+            KeyChooser::Zipfian(z) => z.next(rng),
+        } as usize;
+        count.saturating_sub(1).saturating_sub(back % count.max(1))
+    }
+
     /// The next key index.
     pub fn next(&self, rng: &mut fastrand::Rng) -> usize {
         match self {
@@ -164,6 +206,12 @@ mod tests {
         for w in Workload::ALL {
             assert_eq!(Workload::parse(w.name()).unwrap(), w);
         }
+        assert_eq!(Workload::parse("d").unwrap(), Workload::ReadLatest);
+        assert_eq!(
+            Workload::parse("YCSB-F").unwrap(),
+            Workload::ReadModifyWrite
+        );
+        assert!(Workload::parse("e").is_err());
         let err = Workload::parse("nope").unwrap_err().to_string();
         assert!(err.contains("read-heavy"), "{err}");
     }

@@ -15,6 +15,26 @@ pub struct BuildContext {
     pub keys: usize,
     /// Bytes per value.
     pub value_size: usize,
+    /// Server URLs by engine kind (`redis`, `redis-cluster`, `mongodb`, `dynamodb`), from `--url`.
+    pub urls: std::collections::HashMap<String, String>,
+}
+
+impl BuildContext {
+    /// The URL of engine `kind`: from `--url KIND=URL`, else the environment variable
+    /// `STOWAGE_BENCH_URL_<KIND>` (upper case, `-` as `_`), else an error saying how to give it.
+    pub fn url(&self, kind: &str) -> Result<String> {
+        if let Some(url) = self.urls.get(kind) {
+            return Ok(url.clone());
+        }
+        let var = format!(
+            "STOWAGE_BENCH_URL_{}",
+            kind.to_ascii_uppercase().replace('-', "_")
+        );
+        match std::env::var(&var) {
+            Ok(url) if !url.is_empty() => Ok(url),
+            _ => bail!("backend `{kind}` needs a server: pass --url {kind}=URL or set {var}"),
+        }
+    }
 }
 
 /// A named engine.

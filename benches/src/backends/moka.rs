@@ -1,6 +1,7 @@
 //! `moka`: the raw baseline for the memory store, a `moka::sync::Cache` holding the same JSON text.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use async_trait::async_trait;
@@ -18,13 +19,57 @@ pub(super) fn backend() -> Backend {
     }
 }
 
+/// The JSON text and its expiry, which moka's per-entry `Expiry` reads.
+#[derive(Clone)]
+struct Entry {
+    json: Arc<str>,
+    expires_at: Option<Instant>,
+}
+
+impl Entry {
+    fn new(payload: &Payload, expires_at: Option<Instant>) -> Entry {
+        Entry {
+            json: payload.json.clone(),
+            expires_at,
+        }
+    }
+}
+
+struct PerEntry;
+
+impl moka::Expiry<String, Entry> for PerEntry {
+    fn expire_after_create(
+        &self,
+        _: &String,
+        value: &Entry,
+        created_at: Instant,
+    ) -> Option<Duration> {
+        value
+            .expires_at
+            .map(|at| at.saturating_duration_since(created_at))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        value: &Entry,
+        updated_at: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        value
+            .expires_at
+            .map(|at| at.saturating_duration_since(updated_at))
+    }
+}
+
 struct Moka {
-    cache: moka::sync::Cache<String, Arc<str>>,
+    cache: moka::sync::Cache<String, Entry>,
 }
 
 fn build(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
     let cache = moka::sync::Cache::builder()
         .max_capacity((ctx.keys * 2) as u64)
+        .expire_after(PerEntry)
         .build();
     Ok(Box::new(Moka { cache }))
 }
@@ -32,11 +77,20 @@ fn build(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
 #[async_trait]
 impl Adapter for Moka {
     async fn get(&self, key: &str) -> Result<bool> {
-        Ok(self.cache.get(key).is_some())
+        // A hit hands back the stored JSON, as the Stowage adapter does.
+        Ok(self.cache.get(key).is_some_and(|e| !e.json.is_empty()))
     }
 
     async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
-        self.cache.insert(key.to_owned(), payload.json.clone());
+        self.cache.insert(key.to_owned(), Entry::new(payload, None));
+        Ok(())
+    }
+
+    async fn put_ttl(&self, key: &str, payload: &Payload, ttl: Duration) -> Result<()> {
+        self.cache.insert(
+            key.to_owned(),
+            Entry::new(payload, Some(Instant::now() + ttl)),
+        );
         Ok(())
     }
 }
