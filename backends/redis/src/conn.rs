@@ -1,0 +1,187 @@
+//! Thin helpers over the two kinds of Redis connection: one node behind a
+//! [`ConnectionManager`] (reconnects by itself) or a [`ClusterConnection`] (follows slots and
+//! reconnects by itself).
+
+use std::collections::BTreeSet;
+use std::io;
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+use redis::aio::ConnectionManager;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, Value as RedisValue};
+
+/// A connection with a deadline on every round trip; cloning is cheap and shares it.
+#[derive(Clone, Debug)]
+pub(crate) struct Conn {
+    link: Link,
+    timeout: Duration,
+}
+
+/// A connection to one node or to a cluster.
+#[derive(Clone)]
+pub(crate) enum Link {
+    /// One node (or a primary behind a proxy).
+    Single(ConnectionManager),
+    /// A Redis Cluster.
+    Cluster(ClusterConnection),
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Link::Single(_) => "Single",
+            Link::Cluster(_) => "Cluster",
+        })
+    }
+}
+
+impl Conn {
+    pub(crate) fn new(link: Link, timeout: Duration) -> Self {
+        Conn { link, timeout }
+    }
+
+    /// Whether this is a cluster connection.
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.link, Link::Cluster(_))
+    }
+
+    /// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
+    /// the deadline passes.
+    async fn bounded<T>(&self, fut: impl Future<Output = RedisResult<T>>) -> RedisResult<T> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no answer from Redis within {:?}", self.timeout),
+            )
+            .into()),
+        }
+    }
+
+    /// Run one command. In a cluster, multi-key `MGET`/`DEL` are split by slot by the client.
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        self.bounded(async {
+            match &self.link {
+                Link::Single(c) => cmd.query_async(&mut c.clone()).await,
+                Link::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+            }
+        })
+        .await
+    }
+
+    /// Run independent single-key commands: one pipeline on a single node, concurrent commands
+    /// (pipelined per node by the client) in a cluster, where a pipeline may not span slots.
+    pub(crate) async fn run_all(&self, cmds: Vec<Cmd>) -> RedisResult<()> {
+        self.bounded(self.run_all_unbounded(cmds)).await
+    }
+
+    async fn run_all_unbounded(&self, cmds: Vec<Cmd>) -> RedisResult<()> {
+        match &self.link {
+            Link::Single(c) => {
+                let mut pipe = Pipeline::with_capacity(cmds.len());
+                for cmd in cmds {
+                    pipe.add_command(cmd).ignore();
+                }
+                pipe.query_async::<()>(&mut c.clone()).await
+            }
+            Link::Cluster(c) => {
+                try_join_all(cmds.iter().map(|cmd| {
+                    let mut c = c.clone();
+                    async move { cmd.query_async::<()>(&mut c).await }
+                }))
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Every key matching `pattern`, by complete `SCAN` loops (on every primary of a cluster).
+    /// Keys that are not UTF-8 are not this store's and are left out.
+    pub(crate) async fn scan_all(&self, pattern: &str, count: usize) -> RedisResult<Vec<String>> {
+        let mut out = Vec::new();
+        match &self.link {
+            Link::Single(c) => {
+                scan_loop(pattern, count, &mut out, |cmd| {
+                    let mut c = c.clone();
+                    self.bounded(async move { cmd.query_async(&mut c).await })
+                })
+                .await?;
+            }
+            Link::Cluster(c) => {
+                for (host, port) in self.bounded(primaries(c)).await? {
+                    scan_loop(pattern, count, &mut out, |cmd| {
+                        let mut c = c.clone();
+                        let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                            host: host.clone(),
+                            port,
+                        });
+                        self.bounded(async move {
+                            let value = c.route_command(cmd, route).await?;
+                            FromRedisValue::from_redis_value(value).map_err(Into::into)
+                        })
+                    })
+                    .await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn scan_loop<F, Fut>(
+    pattern: &str,
+    count: usize,
+    out: &mut Vec<String>,
+    mut run: F,
+) -> RedisResult<()>
+where
+    F: FnMut(Cmd) -> Fut,
+    Fut: Future<Output = RedisResult<(u64, Vec<Vec<u8>>)>>,
+{
+    let mut cursor = 0u64;
+    loop {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(count);
+        let (next, keys) = run(cmd).await?;
+        out.extend(keys.into_iter().filter_map(|k| String::from_utf8(k).ok()));
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
+}
+
+/// The `(host, port)` of every primary, from `CLUSTER SLOTS`.
+async fn primaries(c: &ClusterConnection) -> RedisResult<BTreeSet<(String, u16)>> {
+    let mut c = c.clone();
+    let slots = c
+        .route_command(
+            redis::cmd("CLUSTER").arg("SLOTS").clone(),
+            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+        )
+        .await?;
+    let mut out = BTreeSet::new();
+    if let RedisValue::Array(ranges) = slots {
+        for range in ranges {
+            // [start, end, [host, port, id, …], replicas…]
+            let RedisValue::Array(parts) = range else {
+                continue;
+            };
+            let Some(RedisValue::Array(node)) = parts.get(2) else {
+                continue;
+            };
+            if let (Some(host), Some(port)) = (node.first(), node.get(1)) {
+                let host: String = FromRedisValue::from_redis_value_ref(host)?;
+                let port: u16 = FromRedisValue::from_redis_value_ref(port)?;
+                out.insert((host, port));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("docs.md")]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod conn;
+mod error;
+mod layout;
+mod store;
+
+pub use config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_VALUE_LEN, DEFAULT_SCAN_COUNT, DEFAULT_TIMEOUT,
+    RedisConfig,
+};
+pub use store::RedisStore;

@@ -1,0 +1,491 @@
+//! [`RedisStore`]: the [`KeyValueStore`] implementation.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::{Cmd, IntoConnectionInfo};
+use stowage_core::codec::json;
+use stowage_core::{
+    Capabilities, Entry, Error, Expiry, KeyValueStore, Result, Value, async_trait, rules,
+};
+
+use crate::config::RedisConfig;
+use crate::conn::{Conn, Link};
+use crate::error::{BACKEND, config, from_redis};
+use crate::layout::Layout;
+
+/// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
+const DELETE_CHUNK: usize = 1000;
+
+/// A store on Redis or Redis Cluster, in `py-key-value-aio`'s `RedisStore` format.
+///
+/// - **Layout**: the Redis string `collection::key` (or `namespace__collection::key`) holds the
+///   JSON envelope of [`stowage_core::codec::json`], with a native expiry (`SET … PX`).
+///   Python's `RedisStore` reads what this store writes and the other way round.
+/// - **Expiry**: exact — Redis removes the key at its expiry; reads also check the envelope's
+///   `expires_at` (Python rounds its Redis TTL down to whole seconds, this store rounds up to the
+///   millisecond), so an expired entry is never returned.
+/// - **Batches**: `get_many`/`ttl_many` are one `MGET`, `delete_many` one `DEL`, `put_many` one
+///   `MSET` (no TTL) or one pipeline of `SET … PX` (in a cluster, the client splits them by slot).
+/// - **Enumeration**: `keys`, `collections`, `destroy_collection` and `destroy` run complete
+///   `SCAN` loops (on every primary of a cluster) over this store's keys only; `destroy` never
+///   runs `FLUSHDB`. Keys written while a scan runs may be missed.
+/// - **Failures**: the connection reconnects by itself; while Redis is unreachable, calls fail
+///   with a retryable [`Unavailable`](stowage_core::ErrorKind::Unavailable) or
+///   [`Timeout`](stowage_core::ErrorKind::Timeout) error, never later than the configured
+///   [`timeout`](RedisConfig::timeout).
+/// - **Durability**: Redis acknowledges writes from memory; what survives a restart depends on
+///   the server's RDB/AOF settings.
+///
+/// Cloning a `RedisStore` gives another handle on the same connection.
+#[derive(Debug, Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    conn: Conn,
+    layout: Layout,
+    caps: Capabilities,
+    scan_count: usize,
+}
+
+fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
+    move |e| {
+        e.with_backend(BACKEND)
+            .with_operation(op)
+            .with_collection(collection)
+    }
+}
+
+/// Redis expiry in milliseconds: the TTL rounded up, at least 1.
+fn px(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+impl RedisStore {
+    /// A builder (see [`RedisConfig`]).
+    pub fn builder() -> RedisConfig {
+        RedisConfig::default()
+    }
+
+    /// Connect with default settings to `url` (see [`RedisConfig`] for the accepted forms).
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::builder().url(url).build().await
+    }
+
+    pub(crate) async fn connect(cfg: RedisConfig) -> Result<Self> {
+        let resolved = cfg.resolve()?;
+        if resolved.tls {
+            #[cfg(feature = "tls")]
+            {
+                // Several providers may be compiled into one program; choose ring unless the
+                // program already installed one.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(config("rediss:// needs the `tls` feature of stowage-redis"));
+        }
+        let mut info = resolved
+            .client_url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| config(format!("invalid Redis URL: {e}")))?;
+        if cfg.username.is_some() || cfg.password.is_some() {
+            let mut settings = info.redis_settings().clone();
+            if let Some(u) = &cfg.username {
+                settings = settings.set_username(u);
+            }
+            if let Some(p) = &cfg.password {
+                settings = settings.set_password(p);
+            }
+            info = info.set_redis_settings(settings);
+        }
+        let deadline = cfg.connect_timeout + cfg.timeout;
+        let link = if resolved.cluster {
+            let settings = info.redis_settings().clone();
+            let mut builder = ClusterClientBuilder::new(vec![info])
+                .connection_timeout(cfg.connect_timeout)
+                .response_timeout(cfg.timeout)
+                .retries(2)
+                .min_retry_wait(20)
+                .max_retry_wait(200);
+            if let Some(u) = settings.username() {
+                builder = builder.username(u);
+            }
+            if let Some(p) = settings.password() {
+                builder = builder.password(p);
+            }
+            let client = builder.build().map_err(from_redis)?;
+            let conn = tokio::time::timeout(deadline, client.get_async_connection())
+                .await
+                .map_err(|_| unreachable_within(deadline))?
+                .map_err(from_redis)?;
+            Link::Cluster(conn)
+        } else {
+            let client = redis::Client::open(info).map_err(from_redis)?;
+            // Few, quick reconnection attempts: while the server is down, calls fail fast with
+            // a retryable error, and the first call after it is back reconnects at once.
+            let manager_config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(cfg.connect_timeout))
+                .set_response_timeout(Some(cfg.timeout))
+                .set_number_of_retries(1)
+                .set_min_delay(Duration::from_millis(20))
+                .set_max_delay(Duration::from_millis(200));
+            let manager = tokio::time::timeout(
+                deadline,
+                ConnectionManager::new_with_config(client, manager_config),
+            )
+            .await
+            .map_err(|_| unreachable_within(deadline))?
+            .map_err(from_redis)?;
+            Link::Single(manager)
+        };
+        let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                conn: Conn::new(link, cfg.timeout),
+                layout: Layout::new(resolved.namespace.as_deref()),
+                caps,
+                scan_count: cfg.scan_count,
+            }),
+        })
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.conn.is_cluster()
+    }
+
+    /// The Redis key that holds `key` of `collection` (`[namespace__]collection::key`).
+    pub fn redis_key(&self, collection: &str, key: &str) -> String {
+        self.inner.layout.key(collection, key)
+    }
+
+    fn decode(bytes: Option<Vec<u8>>, now: SystemTime) -> Result<Option<json::Envelope>> {
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let env = json::decode(&bytes)?;
+        Ok((!env.is_expired_at(now)).then_some(env))
+    }
+
+    async fn read(
+        &self,
+        op: &'static str,
+        collection: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<json::Envelope>>> {
+        let wrap = ctx(op, collection);
+        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
+            return Err(wrap(e));
+        }
+        let layout = &self.inner.layout;
+        let raw: Vec<Option<Vec<u8>>> = match keys {
+            [] => return Ok(Vec::new()),
+            [key] => {
+                let one: Option<Vec<u8>> = self
+                    .inner
+                    .conn
+                    .query(redis::cmd("GET").arg(layout.key(collection, key)))
+                    .await
+                    .map_err(|e| wrap(from_redis(e)))?;
+                vec![one]
+            }
+            _ => {
+                let mut cmd = redis::cmd("MGET");
+                for key in keys {
+                    cmd.arg(layout.key(collection, key));
+                }
+                self.inner
+                    .conn
+                    .query(&cmd)
+                    .await
+                    .map_err(|e| wrap(from_redis(e)))?
+            }
+        };
+        let now = SystemTime::now();
+        let wrap = ctx(op, collection);
+        raw.into_iter()
+            .map(|bytes| Self::decode(bytes, now))
+            .collect::<Result<_>>()
+            .map_err(wrap)
+    }
+
+    fn set_cmd(
+        &self,
+        collection: &str,
+        key: &str,
+        value: &Value,
+        now: SystemTime,
+        ttl: Option<Duration>,
+    ) -> Cmd {
+        let layout = &self.inner.layout;
+        let doc = json::encode(
+            &layout.collection(collection),
+            key,
+            value,
+            Some(now),
+            rules::expires_at(now, ttl),
+        );
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(layout.key(collection, key)).arg(doc);
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(px(ttl));
+        }
+        cmd
+    }
+
+    async fn unlink_all(&self, op: &'static str, pattern: &str, collection: &str) -> Result<u64> {
+        let wrap = ctx(op, collection);
+        let keys = self
+            .inner
+            .conn
+            .scan_all(pattern, self.inner.scan_count)
+            .await
+            .map_err(|e| wrap(from_redis(e)))?;
+        let keys: BTreeSet<String> = keys.into_iter().collect();
+        let keys: Vec<String> = keys.into_iter().collect();
+        let mut removed = 0u64;
+        for chunk in keys.chunks(DELETE_CHUNK) {
+            let n: u64 = self
+                .inner
+                .conn
+                .query(redis::cmd("UNLINK").arg(chunk))
+                .await
+                .map_err(|e| ctx(op, collection)(from_redis(e)))?;
+            removed += n;
+        }
+        Ok(removed)
+    }
+}
+
+fn unreachable_within(deadline: Duration) -> Error {
+    Error::new(
+        stowage_core::ErrorKind::Timeout,
+        format!("could not connect to Redis within {deadline:?}"),
+    )
+    .with_backend(BACKEND)
+    .with_operation("connect")
+}
+
+#[async_trait]
+impl KeyValueStore for RedisStore {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.caps
+    }
+
+    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
+        let mut found = self.read("get", collection, &[key]).await?;
+        Ok(found.pop().flatten().map(|env| env.value))
+    }
+
+    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
+        let found = self.read("get_many", collection, keys).await?;
+        Ok(found.into_iter().map(|e| e.map(|env| env.value)).collect())
+    }
+
+    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
+        let mut found = self.read("ttl", collection, &[key]).await?;
+        Ok(found.pop().flatten().map(json::Envelope::into_entry))
+    }
+
+    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+        let found = self.read("ttl_many", collection, keys).await?;
+        Ok(found
+            .into_iter()
+            .map(|e| e.map(json::Envelope::into_entry))
+            .collect())
+    }
+
+    async fn put(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let wrap = ctx("put", collection);
+        let caps = &self.inner.caps;
+        if let Err(e) = caps
+            .check(collection, key)
+            .and_then(|()| caps.check_value(value.len(), ttl))
+        {
+            return Err(wrap(e));
+        }
+        let cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
+        self.inner
+            .conn
+            .query::<()>(&cmd)
+            .await
+            .map_err(|e| wrap(from_redis(e)))
+    }
+
+    async fn put_many(
+        &self,
+        collection: &str,
+        entries: &[(&str, Value)],
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let wrap = ctx("put_many", collection);
+        let caps = &self.inner.caps;
+        let checked = caps
+            .check_many(collection, entries.iter().map(|(k, _)| *k))
+            .and_then(|()| rules::check_ttl(ttl))
+            .and_then(|()| {
+                entries
+                    .iter()
+                    .try_for_each(|(_, v)| caps.check_value(v.len(), ttl))
+            });
+        if let Err(e) = checked {
+            return Err(wrap(e));
+        }
+        // The last pair of a repeated key wins.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+        for (i, (k, _)) in entries.iter().enumerate() {
+            last.insert(k, i);
+        }
+        let now = SystemTime::now();
+        let kept = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, (k, _))| last.get(k) == Some(i))
+            .map(|(_, e)| e);
+        let result = match ttl {
+            _ if entries.is_empty() => return Ok(()),
+            None => {
+                let layout = &self.inner.layout;
+                let physical = layout.collection(collection);
+                let mut cmd = redis::cmd("MSET");
+                for (key, value) in kept {
+                    cmd.arg(layout.key(collection, key)).arg(json::encode(
+                        &physical,
+                        key,
+                        value,
+                        Some(now),
+                        None,
+                    ));
+                }
+                self.inner.conn.query::<()>(&cmd).await
+            }
+            Some(_) => {
+                let cmds = kept
+                    .map(|(k, v)| self.set_cmd(collection, k, v, now, ttl))
+                    .collect();
+                self.inner.conn.run_all(cmds).await
+            }
+        };
+        result.map_err(|e| wrap(from_redis(e)))
+    }
+
+    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
+        Ok(self.delete_many(collection, &[key]).await? > 0)
+    }
+
+    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
+        let op = if keys.len() == 1 {
+            "delete"
+        } else {
+            "delete_many"
+        };
+        let wrap = ctx(op, collection);
+        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
+            return Err(wrap(e));
+        }
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut cmd = redis::cmd("DEL");
+        for key in keys {
+            cmd.arg(self.inner.layout.key(collection, key));
+        }
+        let n: u64 = self
+            .inner
+            .conn
+            .query(&cmd)
+            .await
+            .map_err(|e| wrap(from_redis(e)))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
+        let wrap = ctx("keys", collection);
+        if let Err(e) = self.inner.caps.check_collection(collection) {
+            return Err(wrap(e));
+        }
+        let layout = &self.inner.layout;
+        let found = self
+            .inner
+            .conn
+            .scan_all(
+                &layout.collection_pattern(collection),
+                self.inner.scan_count,
+            )
+            .await
+            .map_err(|e| wrap(from_redis(e)))?;
+        let keys: BTreeSet<String> = found
+            .iter()
+            .filter_map(|k| layout.split(k))
+            .filter(|(c, _)| *c == collection)
+            .map(|(_, k)| k.to_owned())
+            .collect();
+        Ok(keys.into_iter().collect())
+    }
+
+    async fn collections(&self) -> Result<Vec<String>> {
+        let layout = &self.inner.layout;
+        let found = self
+            .inner
+            .conn
+            .scan_all(&layout.store_pattern(), self.inner.scan_count)
+            .await
+            .map_err(|e| from_redis(e).with_operation("collections"))?;
+        let collections: BTreeSet<String> = found
+            .iter()
+            .filter_map(|k| layout.split(k))
+            .map(|(c, _)| c.to_owned())
+            .collect();
+        Ok(collections.into_iter().collect())
+    }
+
+    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
+        if let Err(e) = self.inner.caps.check_collection(collection) {
+            return Err(ctx("destroy_collection", collection)(e));
+        }
+        let pattern = self.inner.layout.collection_pattern(collection);
+        Ok(self
+            .unlink_all("destroy_collection", &pattern, collection)
+            .await?
+            > 0)
+    }
+
+    async fn destroy(&self) -> Result<bool> {
+        let pattern = self.inner.layout.store_pattern();
+        Ok(self.unlink_all("destroy", &pattern, "").await? > 0)
+    }
+
+    /// Redis removes expired keys itself, exactly at their expiry: there is never anything left
+    /// to cull, and this returns 0.
+    async fn cull(&self) -> Result<usize> {
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn px_rounds_up_to_the_millisecond() {
+        assert_eq!(px(Duration::from_nanos(1)), 1);
+        assert_eq!(px(Duration::from_millis(1500)), 1500);
+        assert_eq!(px(Duration::from_micros(1500)), 2);
+        assert_eq!(px(rules::MAX_TTL), rules::MAX_TTL.as_millis() as u64);
+    }
+}
