@@ -1,0 +1,15 @@
+#![doc = include_str!("docs.md")]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod batch;
+mod config;
+mod core;
+mod error;
+mod store;
+mod table;
+
+pub use crate::batch::{MAX_BATCH_GET, MAX_BATCH_WRITE};
+pub use crate::config::{DEFAULT_REGION, DEFAULT_TIMEOUT, DynamoConfig};
+pub use crate::core::{MAX_ITEM_LEN, TTL_ATTRIBUTE};
+pub use crate::store::DynamoStore;
