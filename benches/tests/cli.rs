@@ -1,0 +1,181 @@
+//! The harness's command line: a short real run, and clear errors with a non-zero exit on bad
+//! input.
+
+use std::process::{Command, Output};
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stowage-bench"))
+        .args(args)
+        .output()
+        .expect("the harness starts")
+}
+
+#[track_caller]
+fn fails_with(args: &[&str], needle: &str) {
+    let out = bench(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?} should fail: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected `{needle}` in: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+}
+
+#[test]
+fn a_short_run_prints_the_table_and_writes_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let out = bench(&[
+        "--backends",
+        "memory,moka",
+        "--workloads",
+        "b,cache",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0",
+        "--keys",
+        "200",
+        "--out",
+        out_dir,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "ops/s",
+        "memory",
+        "moka",
+        "read-heavy",
+        "cache",
+        "memory / moka on read-heavy",
+    ] {
+        assert!(stdout.contains(needle), "missing `{needle}` in:\n{stdout}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(
+        results
+            .iter()
+            .all(|r| r["ops_per_sec"].as_f64().unwrap() > 0.0)
+    );
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5);
+    let svg = std::fs::read_to_string(dir.path().join("results.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("moka"));
+}
+
+#[test]
+fn a_counted_run_stops_after_its_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(&[
+        "--backends",
+        "memory",
+        "--workloads",
+        "c",
+        "--ops",
+        "5000",
+        "--warmup",
+        "0",
+        "--keys",
+        "100",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["results"][0]["read"]["count"], 5000);
+}
+
+#[test]
+fn unknown_backend() {
+    fails_with(
+        &["--backends", "floppy"],
+        "unknown backend `floppy`; known backends: memory",
+    );
+}
+
+#[test]
+fn unknown_workload() {
+    fails_with(&["--workloads", "e"], "unknown workload `e`");
+}
+
+#[test]
+fn zero_duration() {
+    fails_with(
+        &["--duration", "0"],
+        "--duration must be more than zero seconds",
+    );
+    fails_with(&["--duration=-1"], "--duration must be");
+    fails_with(&["--ops", "0"], "--ops must be at least 1");
+}
+
+#[test]
+fn zero_concurrency_and_keys() {
+    fails_with(&["--concurrency", "0"], "--concurrency");
+    fails_with(&["--keys", "0"], "--keys must be at least 1");
+    fails_with(&["--hit-rate", "1.5"], "--hit-rate");
+}
+
+#[test]
+fn malformed_url_option() {
+    fails_with(&["--url", "redis"], "--url takes KIND=URL");
+}
+
+#[test]
+fn python_anchor_without_python() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stowage-bench"))
+        .args(["--pykv", "memory"])
+        .env_remove("STOWAGE_BENCH_PYTHON")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pykv needs --python"));
+}
+
+#[test]
+fn the_python_anchor_runs_the_real_package() {
+    let python = std::env::var("STOWAGE_TEST_PYTHON")
+        .expect("STOWAGE_TEST_PYTHON is unset: run the suite with scripts/test.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(&[
+        "--backends",
+        "memory",
+        "--workloads",
+        "b",
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0",
+        "--keys",
+        "200",
+        "--python",
+        &python,
+        "--pykv",
+        "memory",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("pykv-memory"), "{stdout}");
+    assert!(
+        stdout.contains("memory / pykv-memory on read-heavy"),
+        "{stdout}"
+    );
+}
