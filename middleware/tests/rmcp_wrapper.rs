@@ -187,7 +187,7 @@ async fn prompts_and_lists_are_cached_and_invalidated() {
 
     let tools1 = client.list_tools(None).await.unwrap();
     let tools2 = client.list_tools(None).await.unwrap();
-    assert_eq!(tools1.tools.len(), 3);
+    assert_eq!(tools1.tools.len(), 4);
     assert_eq!(tools1, tools2);
     assert_eq!(cache.stats().get(Method::ToolsList).hits, 1);
     client.list_resources(None).await.unwrap();

@@ -13,6 +13,7 @@ use rmcp::model::{
     CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     ListPromptsResult, ListResourcesResult, PaginatedRequestParams, Prompt, PromptArgument,
     PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceUpdatedNotificationParam,
     ResourceContents, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
@@ -111,6 +112,16 @@ impl SlowServer {
         ))])
     }
 
+    #[tool(description = "Changes the server's data: announces a new tool list and an updated blob")]
+    async fn touch(&self, context: RequestContext<RoleServer>) -> String {
+        let _ = context.peer.notify_tool_list_changed().await;
+        let _ = context
+            .peer
+            .notify_resource_updated(ResourceUpdatedNotificationParam::new(BLOB_URI))
+            .await;
+        "touched".to_owned()
+    }
+
     #[tool(description = "Says which caller is asking, from the Authorization header")]
     async fn whoami(&self, context: RequestContext<RoleServer>) -> String {
         self.counters.whoami.fetch_add(1, Ordering::SeqCst);
@@ -131,6 +142,8 @@ impl ServerHandler for SlowServer {
                 .enable_tools()
                 .enable_resources()
                 .enable_prompts()
+                .enable_tool_list_changed()
+                .enable_resources_subscribe()
                 .build(),
         )
         .with_instructions("A slow server, to show the cache")

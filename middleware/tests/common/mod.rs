@@ -79,3 +79,40 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> RawClient<R, W> {
             .to_owned()
     }
 }
+
+/// The slow example server's executable, built next to the tests (`cargo test` and
+/// `cargo nextest run` build the examples of the package).
+pub fn example_server() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir
+        .join("examples")
+        .join(format!("slow_server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: build the examples (cargo test / cargo nextest run build them)",
+        path.display()
+    );
+    path
+}
+
+/// The proxy binary.
+pub fn proxy_binary() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_stowage-mcp-proxy"))
+}
+
+/// The Python interpreter of the test venv. Never skips: a missing interpreter fails the test.
+pub fn python() -> String {
+    match std::env::var("STOWAGE_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => panic!(
+            "STOWAGE_TEST_PYTHON is not set: run the end-to-end tests through scripts/test.sh, \
+             which builds the Python venv (fastmcp, mcp) and exports it"
+        ),
+    }
+}
+
+/// A file under `middleware/tests/py/`.
+pub fn py_file(name: &str) -> String {
+    format!("{}/tests/py/{name}", env!("CARGO_MANIFEST_DIR"))
+}

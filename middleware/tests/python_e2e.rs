@@ -1,0 +1,135 @@
+//! End to end with real Python clients: the official MCP SDK (`mcp`) and FastMCP's client,
+//! talking over stdio to an rmcp server wrapped with the cache, and to a FastMCP server behind
+//! `stowage-mcp-proxy`.
+//!
+//! These tests need `STOWAGE_TEST_PYTHON` (set by `scripts/test.sh`); without it they fail.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::{Value as Json, json};
+
+use common::{example_server, proxy_binary, py_file, python};
+
+/// Run `mcp_client.py` with `lib` against `server` (a command line) and return its results.
+fn run_client(lib: &str, calls: &Json, server: &[String], env: &[(&str, &str)]) -> Vec<Json> {
+    let mut cmd = Command::new(python());
+    cmd.arg(py_file("mcp_client.py"))
+        .args(["--lib", lib, "--calls", &calls.to_string(), "--"])
+        .args(server)
+        // The cache store is memory whatever the platform; the Python server logs its runs.
+        .env("STOWAGE_STORE_URL", "memory://")
+        .env("FASTMCP_LOG_LEVEL", "WARNING");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the Python client starts");
+    assert!(
+        out.status.success(),
+        "the Python client failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().last().unwrap_or_default();
+    serde_json::from_str::<Vec<Json>>(line)
+        .unwrap_or_else(|e| panic!("bad client output {text:?}: {e}"))
+}
+
+fn tool(name: &str, args_json: &str) -> Json {
+    json!({"tool": name, "args_json": args_json})
+}
+
+fn calls_with_reordered_keys() -> Json {
+    json!([
+        tool("slow_echo", r#"{"text": "ab", "options": {"repeat": 2, "upper": true}}"#),
+        tool("slow_echo", r#"{"options": {"upper": true, "repeat": 2}, "text": "ab"}"#),
+        tool("flaky", r#"{"text": "boom"}"#),
+        tool("flaky", r#"{"text": "boom"}"#),
+    ])
+}
+
+#[test]
+fn the_official_python_sdk_calls_a_wrapped_rmcp_server_over_stdio() {
+    let mut calls = calls_with_reordered_keys().as_array().unwrap().clone();
+    calls.push(json!({"read": "blob://noise"}));
+    calls.push(json!({"read": "blob://noise"}));
+    let server = [example_server().display().to_string()];
+    let results = run_client("mcp", &Json::Array(calls), &server, &[("SLOW_MS", "300")]);
+
+    // The slow tool ran once: both answers carry its first run's number.
+    assert_eq!(results[0]["text"], "ABAB (run 1)", "{results:?}");
+    assert_eq!(results[1], results[0]);
+    // Error results are not cached: the failing tool ran twice.
+    assert_eq!(results[2]["text"], "boom failed (run 1)");
+    assert_eq!(results[3]["text"], "boom failed (run 2)");
+    assert_eq!(results[2]["is_error"], true);
+    // The binary resource changes on every real read; the second is the cached bytes, exactly.
+    let blob = results[4]["blob"].as_str().expect("a blob");
+    assert_eq!(results[5]["blob"].as_str(), Some(blob));
+    assert!(blob.len() > 4096);
+}
+
+#[test]
+fn fastmcp_client_through_the_proxy_to_a_wrapped_rmcp_server() {
+    // Two caches in a row (proxy and in-process) must still give the client exact answers.
+    let server = [
+        proxy_binary().display().to_string(),
+        "--".into(),
+        example_server().display().to_string(),
+    ];
+    let results = run_client("fastmcp", &calls_with_reordered_keys(), &server, &[("SLOW_MS", "100")]);
+    assert_eq!(results[0]["text"], "ABAB (run 1)", "{results:?}");
+    assert_eq!(results[1], results[0]);
+    assert_eq!(results[3]["is_error"], true);
+}
+
+fn proxy_in_front_of_fastmcp(lib: &str) {
+    let dir = tempdir();
+    let log = dir.join("runs.log");
+    let server = [
+        proxy_binary().display().to_string(),
+        "--".into(),
+        python(),
+        py_file("fastmcp_slow_server.py"),
+    ];
+    let results = run_client(
+        lib,
+        &calls_with_reordered_keys(),
+        &server,
+        &[("SLOW_MS", "300"), ("SLOW_SERVER_LOG", log.to_str().unwrap())],
+    );
+    assert_eq!(results[0]["text"], "ABAB", "{results:?}");
+    assert_eq!(results[1], results[0]);
+    assert_eq!(results[2]["is_error"], true);
+    assert_eq!(results[3]["is_error"], true);
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let runs: Vec<&str> = runs.lines().collect();
+    // The second slow call was answered without reaching Python; both failures reached it.
+    assert_eq!(runs, ["slow_echo", "flaky", "flaky"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_proxy_answers_fastmcp_client_repeats_without_reaching_python() {
+    proxy_in_front_of_fastmcp("fastmcp");
+}
+
+#[test]
+fn the_proxy_answers_official_sdk_repeats_without_reaching_python() {
+    proxy_in_front_of_fastmcp("mcp");
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "stowage-mcp-e2e-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
