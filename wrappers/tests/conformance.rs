@@ -143,3 +143,119 @@ mod deep_stack {
             .layer(StatsLayer::new())
     });
 }
+
+mod key_prefix {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::prefix::KeyPrefixLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(KeyPrefixLayer::new("app").unwrap())
+    });
+}
+
+mod collection_prefix {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::prefix::CollectionPrefixLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(CollectionPrefixLayer::new("tenant").unwrap())
+    });
+}
+
+mod single_collection {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::single_collection::SingleCollectionLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(SingleCollectionLayer::new("all").unwrap())
+    });
+}
+
+mod read_only_switched_off {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::read_only::ReadOnlyLayer;
+
+    // The kit writes, so it runs with the switch off: every operation is forwarded. The
+    // refusals themselves are tested in wrappers.rs.
+    stowage_core::conformance_tests!(|| async {
+        let layer = ReadOnlyLayer::new();
+        layer.set_enabled(false);
+        MemoryStore::new().layer(layer)
+    });
+}
+
+mod logging {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::logging::LoggingLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(LoggingLayer::new().log_values(true))
+    });
+}
+
+mod fallback {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::fallback::FallbackLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(FallbackLayer::new(MemoryStore::new()))
+    });
+}
+
+mod passthrough {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::passthrough::PassthroughLayer;
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(PassthroughLayer::new(MemoryStore::new()).unwrap())
+    });
+}
+
+mod size_limit {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::size_limit::{Action, SizeLimitLayer};
+
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(SizeLimitLayer::new().max(512 * 1024, Action::Reject))
+    });
+}
+
+mod routing {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::routing::RoutingLayer;
+
+    // Half of the kit's collections ("values-…", "batch…", "enum…", "destroy-a…") go elsewhere.
+    stowage_core::conformance_tests!(|| async {
+        let other = MemoryStore::new();
+        MemoryStore::new().layer(
+            RoutingLayer::new()
+                .route_prefix("values", other.clone())
+                .route_prefix("batch", other.clone())
+                .route_prefix("enum", MemoryStore::new())
+                .route_prefix("destroy-a", other),
+        )
+    });
+}
+
+mod default_value {
+    use stowage_core::KeyValueStoreExt;
+    use stowage_memory::MemoryStore;
+    use stowage_wrappers::default_value::DefaultValueLayer;
+
+    // Defaults for a collection the kit never uses: everything else is forwarded.
+    stowage_core::conformance_tests!(|| async {
+        MemoryStore::new().layer(DefaultValueLayer::new().for_collection(
+            "settings",
+            stowage_core::Value::from_json(r#"{"d":1}"#).unwrap(),
+        ))
+    });
+}

@@ -1,0 +1,444 @@
+//! A two-tier cache: a fast local store in front of a slower one.
+//!
+//! The layer wraps the *remote* (authoritative) store and holds the *local* tier (usually a
+//! [`MemoryStore`](https://docs.rs/stowage-memory)). Reads try the local tier first; a miss
+//! loads the entry from the remote store and keeps a copy locally, for at most
+//! [`PassthroughLayer::max_local_ttl`] (30 minutes by default, as py-key-value's
+//! `PassthroughCacheWrapper`) and never past the entry's own expiry. Writes and deletes go to
+//! the remote store, then drop the local copy.
+//!
+//! - `get` / `get_many` are served by the local tier when it can.
+//! - `ttl` / `ttl_many` always ask the remote store (the local copy's expiry is capped, so it
+//!   would misreport the entry's), and refresh the local copy.
+//! - A failing local tier is treated as a miss; the remote store's errors are returned.
+//!
+//! # Concurrent misses on the same key
+//!
+//! When many callers miss the same key at once, one of them loads it from the remote store and
+//! the others wait for that load: the remote store sees one read, not one per caller. A write
+//! to the key while it loads keeps the loaded (older) value out of the local tier. If the
+//! loading caller is cancelled, a waiter takes over.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use stowage_core::{KeyValueStore, KeyValueStoreExt, Value};
+//! use stowage_memory::MemoryStore;
+//! use stowage_wrappers::passthrough::PassthroughLayer;
+//! use stowage_wrappers::stats::StatsLayer;
+//!
+//! # #[tokio::main] async fn main() -> stowage_core::Result<()> {
+//! let remote_stats = StatsLayer::new();
+//! let remote = MemoryStore::new().layer(remote_stats.clone());
+//! remote.put("c", "hot", Value::from_json(r#"{"v":1}"#)?, None).await?;
+//!
+//! let cache = PassthroughLayer::new(MemoryStore::new())?;
+//! let store = Arc::new(remote.layer(cache.clone()));
+//! let readers: Vec<_> = (0..50)
+//!     .map(|_| {
+//!         let store = store.clone();
+//!         tokio::spawn(async move { store.get("c", "hot").await })
+//!     })
+//!     .collect();
+//! for r in readers {
+//!     assert!(r.await.unwrap()?.is_some());
+//! }
+//! // 50 concurrent readers, one remote read.
+//! assert_eq!(remote_stats.collection("c").hits, 1);
+//! # Ok(()) }
+//! ```
+//!
+//! **Order with statistics**: a [`StatsLayer`](crate::stats::StatsLayer) outside this layer
+//! counts what callers see; under it (on the remote store, as above) it counts remote reads.
+
+mod flight;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, SystemTime};
+
+use stowage_core::{
+    Capabilities, DynStore, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value,
+    async_trait, rules,
+};
+
+use flight::{Flights, Outcome, OwnerGuard, Role, error_of, outcome_of};
+
+/// Default cap on how long the local tier keeps a copy: 30 minutes.
+pub const DEFAULT_MAX_LOCAL_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// Counts of the cache's work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PassthroughStats {
+    /// Keys served by the local tier.
+    pub local_hits: u64,
+    /// Keys read from the remote store.
+    pub remote_loads: u64,
+    /// Keys whose load was shared with a concurrent caller.
+    pub coalesced: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    local_hits: AtomicU64,
+    remote_loads: AtomicU64,
+    coalesced: AtomicU64,
+}
+
+struct Shared {
+    local: DynStore,
+    max_local_ttl: Duration,
+    flights: Arc<Flights>,
+    counters: Counters,
+}
+
+/// The two-tier cache; see the [module docs](self). Clones share the local tier.
+#[derive(Clone)]
+pub struct PassthroughLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for PassthroughLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassthroughLayer")
+            .field("local", &self.shared.local)
+            .field("max_local_ttl", &self.shared.max_local_ttl)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl PassthroughLayer {
+    /// A cache with `local` as its local tier and the default TTL cap.
+    ///
+    /// Errors with [`ErrorKind::Config`] when `local` cannot `destroy_collection` and `destroy`
+    /// (needed to drop its copies when the remote store's collections are destroyed).
+    pub fn new(local: impl KeyValueStore + 'static) -> Result<Self> {
+        let caps = local.capabilities();
+        if !(caps.destroy_collection && caps.destroy) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "the local tier of a passthrough cache must support destroy_collection and destroy",
+            ));
+        }
+        Ok(PassthroughLayer {
+            shared: Arc::new(Shared {
+                local: Arc::new(local),
+                max_local_ttl: DEFAULT_MAX_LOCAL_TTL,
+                flights: Arc::default(),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// Keep local copies at most `ttl` (also for entries that never expire). Errors with
+    /// [`ErrorKind::Config`] for a zero TTL or one past [`MAX_TTL`](rules::MAX_TTL).
+    pub fn max_local_ttl(self, ttl: Duration) -> Result<Self> {
+        rules::check_ttl(Some(ttl))
+            .map_err(|e| Error::new(ErrorKind::Config, e.message().to_owned()))?;
+        let shared = &self.shared;
+        Ok(PassthroughLayer {
+            shared: Arc::new(Shared {
+                local: shared.local.clone(),
+                max_local_ttl: ttl,
+                flights: Arc::default(),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// The local tier.
+    pub fn local(&self) -> &DynStore {
+        &self.shared.local
+    }
+
+    /// What the cache has done so far.
+    pub fn stats(&self) -> PassthroughStats {
+        let c = &self.shared.counters;
+        PassthroughStats {
+            local_hits: c.local_hits.load(Relaxed),
+            remote_loads: c.remote_loads.load(Relaxed),
+            coalesced: c.coalesced.load(Relaxed),
+        }
+    }
+}
+
+impl<S> Layer<S> for PassthroughLayer {
+    type Store = PassthroughStore<S>;
+
+    fn layer(&self, inner: S) -> PassthroughStore<S> {
+        PassthroughStore {
+            remote: inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// A remote store with a local cache in front; built by [`PassthroughLayer`].
+#[derive(Clone)]
+pub struct PassthroughStore<S> {
+    remote: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for PassthroughStore<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassthroughStore")
+            .field("remote", &self.remote)
+            .field("local", &self.shared.local)
+            .finish()
+    }
+}
+
+impl<S: KeyValueStore> PassthroughStore<S> {
+    fn local(&self) -> &dyn KeyValueStore {
+        &*self.shared.local
+    }
+
+    /// The TTL of a local copy of `entry`, or `None` when not worth keeping.
+    fn local_ttl(&self, entry: &Entry) -> Option<Duration> {
+        let cap = self.shared.max_local_ttl;
+        match entry.expires_at {
+            None => Some(cap),
+            Some(at) => match at.duration_since(SystemTime::now()) {
+                // A millisecond early, so the copy never outlives the entry.
+                Ok(left) if left > Duration::from_millis(1) => {
+                    Some((left - Duration::from_millis(1)).min(cap))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Put a loaded entry in the local tier unless a write invalidated the load.
+    async fn keep(&self, collection: &str, guard: &OwnerGuard, entry: &Entry) {
+        let Some(ttl) = self.local_ttl(entry) else {
+            return;
+        };
+        let invalidated = guard.flight.invalidated.lock().await;
+        if *invalidated {
+            return;
+        }
+        if let Err(e) = self
+            .local()
+            .put(collection, guard.key(), entry.value.clone(), Some(ttl))
+            .await
+        {
+            tracing::debug!(error = %e, "stowage: local tier refused a copy");
+        }
+    }
+
+    /// Load one key from the remote store, sharing the load with concurrent callers.
+    async fn load(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
+        loop {
+            match self.shared.flights.join(collection, key) {
+                Role::Owner(guard) => {
+                    self.shared.counters.remote_loads.fetch_add(1, Relaxed);
+                    let result = self.remote.ttl(collection, key).await;
+                    if let Ok(Some(entry)) = &result {
+                        self.keep(collection, &guard, entry).await;
+                    }
+                    guard.flight.finish(outcome_of(&result));
+                    return result;
+                }
+                Role::Waiter(flight) => {
+                    self.shared.counters.coalesced.fetch_add(1, Relaxed);
+                    match flight.wait().await {
+                        Outcome::Loaded(entry) => return Ok(entry),
+                        Outcome::Failed(kind, message) => return Err(error_of(kind, &message)),
+                        Outcome::Abandoned => continue,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Load several keys: one remote batch for the keys nobody else is loading.
+    async fn load_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+        let mut owned: Vec<(usize, OwnerGuard)> = Vec::new();
+        let mut waiting = Vec::new();
+        let mut out: Vec<Option<Entry>> = vec![None; keys.len()];
+        let mut first_of = std::collections::HashMap::new();
+        let mut repeats = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(&j) = first_of.get(key) {
+                repeats.push((i, j));
+                continue;
+            }
+            first_of.insert(*key, i);
+            match self.shared.flights.join(collection, key) {
+                Role::Owner(guard) => owned.push((i, guard)),
+                Role::Waiter(flight) => waiting.push((i, flight)),
+            }
+        }
+        if !owned.is_empty() {
+            let ks: Vec<&str> = owned.iter().map(|(i, _)| keys[*i]).collect();
+            self.shared
+                .counters
+                .remote_loads
+                .fetch_add(ks.len() as u64, Relaxed);
+            let loaded = self.remote.ttl_many(collection, &ks).await;
+            match loaded {
+                Ok(entries) => {
+                    for ((i, guard), entry) in owned.iter().zip(entries) {
+                        if let Some(e) = &entry {
+                            self.keep(collection, guard, e).await;
+                        }
+                        guard.flight.finish(Outcome::Loaded(entry.clone()));
+                        out[*i] = entry;
+                    }
+                }
+                Err(e) => {
+                    for (_, guard) in &owned {
+                        guard
+                            .flight
+                            .finish(Outcome::Failed(e.kind(), e.message().to_owned()));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        drop(owned);
+        for (i, flight) in waiting {
+            self.shared.counters.coalesced.fetch_add(1, Relaxed);
+            out[i] = match flight.wait().await {
+                Outcome::Loaded(entry) => entry,
+                Outcome::Failed(kind, message) => return Err(error_of(kind, &message)),
+                Outcome::Abandoned => self.load(collection, keys[i]).await?,
+            };
+        }
+        for (i, j) in repeats {
+            out[i] = out[j].clone();
+        }
+        Ok(out)
+    }
+
+    async fn forget(&self, collection: &str, keys: &[&str]) {
+        self.shared
+            .flights
+            .invalidate(|(c, k)| c == collection && keys.contains(&k.as_str()))
+            .await;
+        if let Err(e) = self.local().delete_many(collection, keys).await {
+            tracing::warn!(error = %e, "stowage: could not drop local copies");
+        }
+    }
+}
+
+#[async_trait]
+#[deny(clippy::missing_trait_methods)]
+impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
+    fn capabilities(&self) -> Capabilities {
+        self.remote.capabilities()
+    }
+
+    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
+        if let Ok(Some(v)) = self.local().get(collection, key).await {
+            self.shared.counters.local_hits.fetch_add(1, Relaxed);
+            return Ok(Some(v));
+        }
+        Ok(self.load(collection, key).await?.map(|e| e.value))
+    }
+
+    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
+        let mut found = match self.local().get_many(collection, keys).await {
+            Ok(found) if found.len() == keys.len() => found,
+            _ => vec![None; keys.len()],
+        };
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        self.shared
+            .counters
+            .local_hits
+            .fetch_add((keys.len() - missing.len()) as u64, Relaxed);
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let ks: Vec<&str> = missing.iter().map(|&i| keys[i]).collect();
+        let loaded = self.load_many(collection, &ks).await?;
+        for (i, entry) in missing.into_iter().zip(loaded) {
+            found[i] = entry.map(|e| e.value);
+        }
+        Ok(found)
+    }
+
+    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
+        self.load(collection, key).await
+    }
+
+    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+        self.load_many(collection, keys).await
+    }
+
+    async fn put(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let result = self.remote.put(collection, key, value, ttl).await;
+        self.forget(collection, &[key]).await;
+        result
+    }
+
+    async fn put_many(
+        &self,
+        collection: &str,
+        entries: &[(&str, Value)],
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let result = self.remote.put_many(collection, entries, ttl).await;
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+        self.forget(collection, &keys).await;
+        result
+    }
+
+    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
+        let result = self.remote.delete(collection, key).await;
+        self.forget(collection, &[key]).await;
+        result
+    }
+
+    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
+        let result = self.remote.delete_many(collection, keys).await;
+        self.forget(collection, keys).await;
+        result
+    }
+
+    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
+        self.remote.keys(collection).await
+    }
+
+    async fn collections(&self) -> Result<Vec<String>> {
+        self.remote.collections().await
+    }
+
+    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
+        let result = self.remote.destroy_collection(collection).await;
+        if result.is_ok() {
+            self.shared
+                .flights
+                .invalidate(|(c, _)| c == collection)
+                .await;
+            self.local().destroy_collection(collection).await?;
+        }
+        result
+    }
+
+    async fn destroy(&self) -> Result<bool> {
+        let result = self.remote.destroy().await;
+        if result.is_ok() {
+            self.shared.flights.invalidate(|_| true).await;
+            self.local().destroy().await?;
+        }
+        result
+    }
+
+    async fn cull(&self) -> Result<usize> {
+        let removed = self.remote.cull().await?;
+        if self.local().capabilities().cull {
+            let _ = self.local().cull().await;
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,178 @@
+//! [`CollectionPrefixLayer`]: prefix every collection name.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stowage_core::{
+    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait, rules,
+};
+
+use super::DEFAULT_SEPARATOR;
+
+/// Stores collection `c` as `{prefix}{separator}c`; see the [module docs](super).
+///
+/// ```
+/// use stowage_core::{KeyValueStore, KeyValueStoreExt, Value};
+/// use stowage_memory::MemoryStore;
+/// use stowage_wrappers::prefix::CollectionPrefixLayer;
+///
+/// # #[tokio::main] async fn main() -> stowage_core::Result<()> {
+/// let raw = MemoryStore::new();
+/// let tenant = raw.clone().layer(CollectionPrefixLayer::new("tenant-a")?);
+/// tenant.put("tokens", "k", Value::empty(), None).await?;
+/// assert!(raw.get("tenant-a__tokens", "k").await?.is_some());
+/// assert_eq!(tenant.collections().await?, vec!["tokens".to_string()]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CollectionPrefixLayer {
+    head: Arc<str>,
+}
+
+impl CollectionPrefixLayer {
+    /// Prefix collections with `prefix` and `__`. Errors with [`ErrorKind::Config`] when
+    /// `prefix` is empty or contains `::`.
+    pub fn new(prefix: &str) -> Result<Self> {
+        Self::with_separator(prefix, DEFAULT_SEPARATOR)
+    }
+
+    /// Prefix collections with `prefix` and `separator`.
+    pub fn with_separator(prefix: &str, separator: &str) -> Result<Self> {
+        let head = format!("{prefix}{separator}");
+        if prefix.is_empty() || rules::check_collection(&head, None).is_err() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "collection prefix must be non-empty and must not contain `::`",
+            ));
+        }
+        Ok(CollectionPrefixLayer { head: head.into() })
+    }
+}
+
+impl<S> Layer<S> for CollectionPrefixLayer {
+    type Store = CollectionPrefixStore<S>;
+
+    fn layer(&self, inner: S) -> CollectionPrefixStore<S> {
+        CollectionPrefixStore {
+            inner,
+            head: self.head.clone(),
+        }
+    }
+}
+
+/// A store whose collection names are prefixed; built by [`CollectionPrefixLayer`].
+#[derive(Debug, Clone)]
+pub struct CollectionPrefixStore<S> {
+    inner: S,
+    head: Arc<str>,
+}
+
+impl<S: KeyValueStore> CollectionPrefixStore<S> {
+    fn map(&self, collection: &str) -> Result<String> {
+        self.capabilities().check_collection(collection)?;
+        Ok(format!("{}{collection}", self.head))
+    }
+
+    async fn own_collections(&self) -> Result<Vec<String>> {
+        Ok(self
+            .inner
+            .collections()
+            .await?
+            .into_iter()
+            .filter_map(|c| c.strip_prefix(&*self.head).map(str::to_owned))
+            .filter(|c| !c.is_empty())
+            .collect())
+    }
+}
+
+#[async_trait]
+#[deny(clippy::missing_trait_methods)]
+impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
+    fn capabilities(&self) -> Capabilities {
+        let inner = self.inner.capabilities();
+        inner
+            .with_max_collection_len(
+                inner
+                    .max_collection_len
+                    .map(|m| m.saturating_sub(self.head.len())),
+            )
+            .with_destroy(inner.collections && inner.destroy_collection)
+    }
+
+    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
+        self.inner.get(&self.map(collection)?, key).await
+    }
+
+    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
+        self.inner.get_many(&self.map(collection)?, keys).await
+    }
+
+    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
+        self.inner.ttl(&self.map(collection)?, key).await
+    }
+
+    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+        self.inner.ttl_many(&self.map(collection)?, keys).await
+    }
+
+    async fn put(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        self.inner
+            .put(&self.map(collection)?, key, value, ttl)
+            .await
+    }
+
+    async fn put_many(
+        &self,
+        collection: &str,
+        entries: &[(&str, Value)],
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        self.inner
+            .put_many(&self.map(collection)?, entries, ttl)
+            .await
+    }
+
+    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
+        self.inner.delete(&self.map(collection)?, key).await
+    }
+
+    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
+        self.inner.delete_many(&self.map(collection)?, keys).await
+    }
+
+    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
+        self.inner.keys(&self.map(collection)?).await
+    }
+
+    async fn collections(&self) -> Result<Vec<String>> {
+        self.own_collections().await
+    }
+
+    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
+        self.inner.destroy_collection(&self.map(collection)?).await
+    }
+
+    async fn destroy(&self) -> Result<bool> {
+        if !self.capabilities().destroy {
+            return Err(Error::unsupported("destroy"));
+        }
+        let mut any = false;
+        for c in self.own_collections().await? {
+            any |= self
+                .inner
+                .destroy_collection(&format!("{}{c}", self.head))
+                .await?;
+        }
+        Ok(any)
+    }
+
+    async fn cull(&self) -> Result<usize> {
+        self.inner.cull().await
+    }
+}
