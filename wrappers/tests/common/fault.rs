@@ -16,6 +16,8 @@ struct Plan {
     down: AtomicBool,
     /// Sleep this long (ms) before every call.
     stall_ms: AtomicU64,
+    /// Sleep this long (ms) after every call, before answering.
+    stall_after_ms: AtomicU64,
     /// The kind of the injected error.
     kind: parking_lot::Mutex<Option<ErrorKind>>,
     calls: AtomicU64,
@@ -61,6 +63,13 @@ impl FaultLayer {
             .store(stall.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// Sleep after every call, before answering.
+    pub fn set_stall_after(&self, stall: Duration) {
+        self.plan
+            .stall_after_ms
+            .store(stall.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Calls seen, including failed ones.
     pub fn calls(&self) -> u64 {
         self.plan.calls.load(Ordering::SeqCst)
@@ -91,6 +100,13 @@ pub struct FaultStore<S> {
 }
 
 impl<S> FaultStore<S> {
+    async fn after(&self) {
+        let stall = self.plan.stall_after_ms.load(Ordering::SeqCst);
+        if stall > 0 {
+            tokio::time::sleep(Duration::from_millis(stall)).await;
+        }
+    }
+
     async fn gate(&self, op: &'static str) -> Result<()> {
         let n = self.plan.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let stall = self.plan.stall_ms.load(Ordering::SeqCst);
@@ -118,54 +134,80 @@ impl<S: KeyValueStore> KeyValueStore for FaultStore<S> {
     }
     async fn get(&self, c: &str, k: &str) -> Result<Option<Value>> {
         self.gate("get").await?;
-        self.inner.get(c, k).await
+        let r = self.inner.get(c, k).await;
+        self.after().await;
+        r
     }
     async fn get_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Value>>> {
         self.gate("get_many").await?;
-        self.inner.get_many(c, ks).await
+        let r = self.inner.get_many(c, ks).await;
+        self.after().await;
+        r
     }
     async fn ttl(&self, c: &str, k: &str) -> Result<Option<Entry>> {
         self.gate("ttl").await?;
-        self.inner.ttl(c, k).await
+        let r = self.inner.ttl(c, k).await;
+        self.after().await;
+        r
     }
     async fn ttl_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Entry>>> {
         self.gate("ttl_many").await?;
-        self.inner.ttl_many(c, ks).await
+        let r = self.inner.ttl_many(c, ks).await;
+        self.after().await;
+        r
     }
     async fn put(&self, c: &str, k: &str, v: Value, t: Option<Duration>) -> Result<()> {
         self.gate("put").await?;
-        self.inner.put(c, k, v, t).await
+        let r = self.inner.put(c, k, v, t).await;
+        self.after().await;
+        r
     }
     async fn put_many(&self, c: &str, e: &[(&str, Value)], t: Option<Duration>) -> Result<()> {
         self.gate("put_many").await?;
-        self.inner.put_many(c, e, t).await
+        let r = self.inner.put_many(c, e, t).await;
+        self.after().await;
+        r
     }
     async fn delete(&self, c: &str, k: &str) -> Result<bool> {
         self.gate("delete").await?;
-        self.inner.delete(c, k).await
+        let r = self.inner.delete(c, k).await;
+        self.after().await;
+        r
     }
     async fn delete_many(&self, c: &str, ks: &[&str]) -> Result<usize> {
         self.gate("delete_many").await?;
-        self.inner.delete_many(c, ks).await
+        let r = self.inner.delete_many(c, ks).await;
+        self.after().await;
+        r
     }
     async fn keys(&self, c: &str) -> Result<Vec<String>> {
         self.gate("keys").await?;
-        self.inner.keys(c).await
+        let r = self.inner.keys(c).await;
+        self.after().await;
+        r
     }
     async fn collections(&self) -> Result<Vec<String>> {
         self.gate("collections").await?;
-        self.inner.collections().await
+        let r = self.inner.collections().await;
+        self.after().await;
+        r
     }
     async fn destroy_collection(&self, c: &str) -> Result<bool> {
         self.gate("destroy_collection").await?;
-        self.inner.destroy_collection(c).await
+        let r = self.inner.destroy_collection(c).await;
+        self.after().await;
+        r
     }
     async fn destroy(&self) -> Result<bool> {
         self.gate("destroy").await?;
-        self.inner.destroy().await
+        let r = self.inner.destroy().await;
+        self.after().await;
+        r
     }
     async fn cull(&self) -> Result<usize> {
         self.gate("cull").await?;
-        self.inner.cull().await
+        let r = self.inner.cull().await;
+        self.after().await;
+        r
     }
 }
