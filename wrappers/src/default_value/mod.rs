@@ -95,11 +95,7 @@ impl<S> DefaultValueStore<S> {
 
     fn default_entry(&self, collection: &str) -> Option<Entry> {
         self.default_for(collection).map(|v| {
-            let expires = self
-                .defaults
-                .ttl
-                .map(|t| stowage_core::rules::expires_at(SystemTime::now(), Some(t)))
-                .flatten();
+            let expires = stowage_core::rules::expires_at(SystemTime::now(), self.defaults.ttl);
             Entry::new(v.clone(), None, expires)
         })
     }

@@ -143,10 +143,7 @@ impl<S> LoggingStore<S> {
 
     fn log<T>(
         &self,
-        op: &'static str,
-        collection: &str,
-        keys: &[&str],
-        started: Instant,
+        (op, collection, keys, started): (&'static str, &str, &[&str], Instant),
         result: &Result<T>,
         outcome: impl FnOnce(&T) -> String,
         values: impl FnOnce(&T) -> String,
@@ -215,7 +212,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         let t = Instant::now();
         let r = self.inner.get(collection, key).await;
-        self.log("get", collection, &[key], t, &r, hit, |v| {
+        self.log(("get", collection, &[key], t), &r, hit, |v| {
             self.values_text([v.as_ref()])
         });
         r
@@ -225,10 +222,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.get_many(collection, keys).await;
         self.log(
-            "get_many",
-            collection,
-            keys,
-            t,
+            ("get_many", collection, keys, t),
             &r,
             |v| found(v),
             |v| self.values_text(v.iter().map(Option::as_ref)),
@@ -240,10 +234,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.ttl(collection, key).await;
         self.log(
-            "ttl",
-            collection,
-            &[key],
-            t,
+            ("ttl", collection, &[key], t),
             &r,
             |e| match e {
                 Some(e) => format!("hit, ttl {:?}", e.remaining_ttl()),
@@ -258,10 +249,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.ttl_many(collection, keys).await;
         self.log(
-            "ttl_many",
-            collection,
-            keys,
-            t,
+            ("ttl_many", collection, keys, t),
             &r,
             |v| found(v),
             |v| self.values_text(v.iter().map(|e| e.as_ref().map(|e| &e.value))),
@@ -280,10 +268,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let shown = self.values_text([Some(&value)]);
         let r = self.inner.put(collection, key, value, ttl).await;
         self.log(
-            "put",
-            collection,
-            &[key],
-            t,
+            ("put", collection, &[key], t),
             &r,
             |_| format!("ttl {ttl:?}"),
             |_| shown,
@@ -301,10 +286,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let r = self.inner.put_many(collection, entries, ttl).await;
         let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
         self.log(
-            "put_many",
-            collection,
-            &keys,
-            t,
+            ("put_many", collection, &keys, t),
             &r,
             |_| format!("{} entries, ttl {ttl:?}", entries.len()),
             |_| self.values_text(entries.iter().map(|(_, v)| Some(v))),
@@ -316,10 +298,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.delete(collection, key).await;
         self.log(
-            "delete",
-            collection,
-            &[key],
-            t,
+            ("delete", collection, &[key], t),
             &r,
             |d| format!("removed: {d}"),
             none,
@@ -331,10 +310,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.delete_many(collection, keys).await;
         self.log(
-            "delete_many",
-            collection,
-            keys,
-            t,
+            ("delete_many", collection, keys, t),
             &r,
             |n| format!("{n} removed"),
             none,
@@ -346,10 +322,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.keys(collection).await;
         self.log(
-            "keys",
-            collection,
-            &[],
-            t,
+            ("keys", collection, &[], t),
             &r,
             |k| format!("{} keys", k.len()),
             none,
@@ -361,10 +334,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.collections().await;
         self.log(
-            "collections",
-            "",
-            &[],
-            t,
+            ("collections", "", &[], t),
             &r,
             |c| format!("{} collections", c.len()),
             none,
@@ -376,10 +346,7 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         let t = Instant::now();
         let r = self.inner.destroy_collection(collection).await;
         self.log(
-            "destroy_collection",
-            collection,
-            &[],
-            t,
+            ("destroy_collection", collection, &[], t),
             &r,
             |d| format!("removed: {d}"),
             none,
@@ -390,14 +357,19 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
     async fn destroy(&self) -> Result<bool> {
         let t = Instant::now();
         let r = self.inner.destroy().await;
-        self.log("destroy", "", &[], t, &r, |d| format!("removed: {d}"), none);
+        self.log(
+            ("destroy", "", &[], t),
+            &r,
+            |d| format!("removed: {d}"),
+            none,
+        );
         r
     }
 
     async fn cull(&self) -> Result<usize> {
         let t = Instant::now();
         let r = self.inner.cull().await;
-        self.log("cull", "", &[], t, &r, |n| format!("{n} removed"), none);
+        self.log(("cull", "", &[], t), &r, |n| format!("{n} removed"), none);
         r
     }
 }

@@ -99,25 +99,24 @@ pub struct FaultStore<S> {
     plan: Arc<Plan>,
 }
 
-impl<S> FaultStore<S> {
+impl Plan {
     async fn after(&self) {
-        let stall = self.plan.stall_after_ms.load(Ordering::SeqCst);
+        let stall = self.stall_after_ms.load(Ordering::SeqCst);
         if stall > 0 {
             tokio::time::sleep(Duration::from_millis(stall)).await;
         }
     }
 
     async fn gate(&self, op: &'static str) -> Result<()> {
-        let n = self.plan.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        let stall = self.plan.stall_ms.load(Ordering::SeqCst);
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let stall = self.stall_ms.load(Ordering::SeqCst);
         if stall > 0 {
             tokio::time::sleep(Duration::from_millis(stall)).await;
         }
-        let fail = self.plan.down.load(Ordering::SeqCst)
-            || (self.plan.every > 0 && n % self.plan.every == 0);
+        let fail = self.down.load(Ordering::SeqCst) || (self.every > 0 && n % self.every == 0);
         if fail {
-            self.plan.injected.fetch_add(1, Ordering::SeqCst);
-            let kind = self.plan.kind.lock().unwrap_or(ErrorKind::Unavailable);
+            self.injected.fetch_add(1, Ordering::SeqCst);
+            let kind = self.kind.lock().unwrap_or(ErrorKind::Unavailable);
             return Err(Error::new(kind, "injected fault")
                 .with_backend("fault")
                 .with_operation(op));
@@ -133,81 +132,81 @@ impl<S: KeyValueStore> KeyValueStore for FaultStore<S> {
         self.inner.capabilities()
     }
     async fn get(&self, c: &str, k: &str) -> Result<Option<Value>> {
-        self.gate("get").await?;
+        self.plan.gate("get").await?;
         let r = self.inner.get(c, k).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn get_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Value>>> {
-        self.gate("get_many").await?;
+        self.plan.gate("get_many").await?;
         let r = self.inner.get_many(c, ks).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn ttl(&self, c: &str, k: &str) -> Result<Option<Entry>> {
-        self.gate("ttl").await?;
+        self.plan.gate("ttl").await?;
         let r = self.inner.ttl(c, k).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn ttl_many(&self, c: &str, ks: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.gate("ttl_many").await?;
+        self.plan.gate("ttl_many").await?;
         let r = self.inner.ttl_many(c, ks).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn put(&self, c: &str, k: &str, v: Value, t: Option<Duration>) -> Result<()> {
-        self.gate("put").await?;
+        self.plan.gate("put").await?;
         let r = self.inner.put(c, k, v, t).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn put_many(&self, c: &str, e: &[(&str, Value)], t: Option<Duration>) -> Result<()> {
-        self.gate("put_many").await?;
+        self.plan.gate("put_many").await?;
         let r = self.inner.put_many(c, e, t).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn delete(&self, c: &str, k: &str) -> Result<bool> {
-        self.gate("delete").await?;
+        self.plan.gate("delete").await?;
         let r = self.inner.delete(c, k).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn delete_many(&self, c: &str, ks: &[&str]) -> Result<usize> {
-        self.gate("delete_many").await?;
+        self.plan.gate("delete_many").await?;
         let r = self.inner.delete_many(c, ks).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn keys(&self, c: &str) -> Result<Vec<String>> {
-        self.gate("keys").await?;
+        self.plan.gate("keys").await?;
         let r = self.inner.keys(c).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn collections(&self) -> Result<Vec<String>> {
-        self.gate("collections").await?;
+        self.plan.gate("collections").await?;
         let r = self.inner.collections().await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn destroy_collection(&self, c: &str) -> Result<bool> {
-        self.gate("destroy_collection").await?;
+        self.plan.gate("destroy_collection").await?;
         let r = self.inner.destroy_collection(c).await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn destroy(&self) -> Result<bool> {
-        self.gate("destroy").await?;
+        self.plan.gate("destroy").await?;
         let r = self.inner.destroy().await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
     async fn cull(&self) -> Result<usize> {
-        self.gate("cull").await?;
+        self.plan.gate("cull").await?;
         let r = self.inner.cull().await;
-        self.after().await;
+        self.plan.after().await;
         r
     }
 }
