@@ -1,0 +1,28 @@
+//! sled's errors, turned into Stowage's [`Error`] once.
+
+use stowage_core::{Error, ErrorKind};
+
+pub(crate) const BACKEND: &str = "sled";
+
+/// Convert a sled error into an [`Error`] with a kind the caller can act on.
+pub(crate) fn from_sled(err: sled::Error) -> Error {
+    let kind = match &err {
+        sled::Error::Corruption { .. } => ErrorKind::Corrupted,
+        e if crate::store::is_lock_error(e) => ErrorKind::Unavailable,
+        _ => ErrorKind::Backend,
+    };
+    let message = match kind {
+        ErrorKind::Unavailable => format!("the sled directory is locked by another process: {err}"),
+        _ => format!("sled: {err}"),
+    };
+    Error::new(kind, message)
+        .with_backend(BACKEND)
+        .with_source(err)
+}
+
+/// An I/O error around the store (starting the sweeper thread).
+pub(crate) fn from_io(what: &str, err: std::io::Error) -> Error {
+    Error::new(ErrorKind::Backend, format!("{what}: {err}"))
+        .with_backend(BACKEND)
+        .with_source(err)
+}
