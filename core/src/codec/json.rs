@@ -45,6 +45,7 @@
 //! # Ok::<(), stowage_core::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
@@ -135,25 +136,75 @@ struct Document {
     version: Option<serde_json::Number>,
 }
 
-fn corrupted(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+fn corrupted(message: impl Into<Cow<'static, str>>) -> Error {
     Error::new(ErrorKind::Corrupted, message)
+}
+
+/// The common shape, read in one pass: `value` is an object, taken as is.
+#[derive(Deserialize)]
+struct FastDocument<'a> {
+    #[serde(default)]
+    collection: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    value: Value,
+    #[serde(default, borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    expires_at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    version: Option<serde_json::Number>,
 }
 
 /// Parse stored envelope bytes.
 ///
 /// Errors with [`ErrorKind::Corrupted`] when the bytes are not an envelope Stowage can read.
 pub fn decode(bytes: &[u8]) -> Result<Envelope> {
+    // One pass for what Python and Stowage write (the value an object); the general reader
+    // below handles a value stored as a JSON string, and reports what is wrong otherwise.
+    let (collection, key, value, created_at, expires_at, version) =
+        match serde_json::from_slice::<FastDocument>(bytes) {
+            Ok(d) => (
+                d.collection,
+                d.key,
+                d.value,
+                d.created_at,
+                d.expires_at,
+                d.version,
+            ),
+            Err(_) => {
+                let d = decode_general(bytes)?;
+                (
+                    d.collection,
+                    d.key,
+                    d.value,
+                    d.created_at,
+                    d.expires_at,
+                    d.version,
+                )
+            }
+        };
+    if let Some(version) = version.as_ref().filter(|v| v.as_u64() != Some(VERSION)) {
+        return Err(corrupted(format!(
+            "stored envelope has version {version}; this release reads version {VERSION}"
+        )));
+    }
+    Ok(Envelope {
+        collection,
+        key,
+        value,
+        created_at: parse_optional(created_at.as_deref(), "created_at")?,
+        expires_at: parse_optional(expires_at.as_deref(), "expires_at")?,
+    })
+}
+
+fn decode_general(bytes: &[u8]) -> Result<FastDocument<'static>> {
     let doc: Document = serde_json::from_slice(bytes).map_err(|e| {
         corrupted(format!(
             "stored envelope is not valid JSON of the expected shape: {e}"
         ))
         .with_source(e)
     })?;
-    if let Some(version) = doc.version.as_ref().filter(|v| v.as_u64() != Some(VERSION)) {
-        return Err(corrupted(format!(
-            "stored envelope has version {version}; this release reads version {VERSION}"
-        )));
-    }
     let raw = doc
         .value
         .ok_or_else(|| corrupted("stored envelope has no `value` member"))?;
@@ -165,12 +216,13 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope> {
         }
         _ => Value::from_stored(raw.get().as_bytes())?,
     };
-    Ok(Envelope {
+    Ok(FastDocument {
         collection: doc.collection,
         key: doc.key,
         value,
-        created_at: parse_optional(doc.created_at.as_deref(), "created_at")?,
-        expires_at: parse_optional(doc.expires_at.as_deref(), "expires_at")?,
+        created_at: doc.created_at.map(Cow::Owned),
+        expires_at: doc.expires_at.map(Cow::Owned),
+        version: doc.version,
     })
 }
 
