@@ -1,0 +1,254 @@
+//! Stowage's Redis store beside the raw `redis` crate and `redis-benchmark`, on one server, in
+//! one run, reported as ratios:
+//!
+//! - `get` and `put` at concurrency 32 (1 KiB JSON values, 10 000 keys): Stowage
+//!   (`Arc<dyn KeyValueStore>`, envelope encode/decode included) vs the raw crate
+//!   (`ConnectionManager`, the same JSON text stored as is);
+//! - pipelined `get_many` of 16 keys from 50 tasks vs `redis-benchmark -P 16 -c 50 -t get`
+//!   (keys read per second).
+//!
+//! ```sh
+//! cargo run --release -p stowage-redis --example redis_bench -- redis://127.0.0.1:6379/
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use stowage_core::{KeyValueStore, Value};
+use stowage_redis::RedisStore;
+
+const KEYS: usize = 10_000;
+const VALUE_SIZE: usize = 1024;
+const WARMUP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(2);
+/// Each pair of measurements is repeated, alternating sides, and the best of each side kept:
+/// the machine is shared, and a slow moment should not decide a ratio.
+const ROUNDS: usize = 3;
+const COLLECTION: &str = "bench";
+
+/// Run `op` from `tasks` tasks for the warm-up plus the measured time; ops per second measured.
+async fn drive<F, Fut>(tasks: usize, op: F) -> f64
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = u64> + Send,
+{
+    let op = Arc::new(op);
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let (op, stop, measuring, done) =
+                (op.clone(), stop.clone(), measuring.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let n = op(t, i).await;
+                    if measuring.load(Ordering::Relaxed) {
+                        done.fetch_add(n, Ordering::Relaxed);
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(WARMUP).await;
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(MEASURE).await;
+    let count = done.load(Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.await.expect("no bench task panicked");
+    }
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn key(t: usize, i: u64) -> String {
+    let n = (t as u64)
+        .wrapping_mul(7919)
+        .wrapping_add(i.wrapping_mul(104_729))
+        % KEYS as u64;
+    format!("key-{n}")
+}
+
+fn redis_benchmark(url: &str) -> Option<f64> {
+    let u = url::Url::parse(url).ok()?;
+    let out = std::process::Command::new("redis-benchmark")
+        .args([
+            "-h",
+            u.host_str()?,
+            "-p",
+            &u.port().unwrap_or(6379).to_string(),
+        ])
+        .args([
+            "-q",
+            "-n",
+            "2000000",
+            "-P",
+            "16",
+            "-c",
+            "50",
+            "-d",
+            &VALUE_SIZE.to_string(),
+        ])
+        .args(["-t", "get"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "GET: 1234567.89 requests per second, p50=… msec" (the last of the progress lines).
+    let line = text
+        .rsplit('\r')
+        .next()?
+        .lines()
+        .find(|l| l.starts_with("GET:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("STOWAGE_TEST_REDIS_URL").ok())
+        .ok_or("usage: redis_bench REDIS_URL")?;
+    let store: Arc<dyn KeyValueStore> = Arc::new(
+        RedisStore::builder()
+            .url(&url)
+            .namespace("stowage-bench")
+            .build()
+            .await?,
+    );
+    let raw = ConnectionManager::new(redis::Client::open(url.as_str())?).await?;
+    let data: String = "x".repeat(VALUE_SIZE - r#"{"data":""}"#.len());
+    let value = Value::from_serialize(&serde_json::json!({ "data": data }))?;
+    let json: Arc<str> = Arc::from(value.as_str());
+
+    // Load every key on both sides.
+    let names: Vec<String> = (0..KEYS).map(|n| format!("key-{n}")).collect();
+    for chunk in names.chunks(500) {
+        let batch: Vec<(&str, Value)> = chunk.iter().map(|k| (k.as_str(), value.clone())).collect();
+        store.put_many(COLLECTION, &batch, None).await?;
+        let pairs: Vec<(String, &str)> = chunk
+            .iter()
+            .map(|k| (format!("raw::{k}"), &*json))
+            .collect();
+        let () = raw.clone().mset(&pairs).await?;
+    }
+
+    let mut stowage_get = 0f64;
+    let mut raw_get = 0f64;
+    let mut stowage_put = 0f64;
+    let mut raw_put = 0f64;
+    let mut stowage_many = 0f64;
+    let mut raw_many = 0f64;
+    for _ in 0..ROUNDS {
+        let s = store.clone();
+        let stowage_get_now = drive(32, move |t, i| {
+            let s = s.clone();
+            async move {
+                assert!(s.get(COLLECTION, &key(t, i)).await.unwrap().is_some());
+                1
+            }
+        })
+        .await;
+        let r = raw.clone();
+        let raw_get_now = drive(32, move |t, i| {
+            let mut r = r.clone();
+            async move {
+                let v: Option<Vec<u8>> = r.get(format!("raw::{}", key(t, i))).await.unwrap();
+                assert!(v.is_some());
+                1
+            }
+        })
+        .await;
+        let (s, v) = (store.clone(), value.clone());
+        let stowage_put_now = drive(32, move |t, i| {
+            let (s, v) = (s.clone(), v.clone());
+            async move {
+                s.put(COLLECTION, &key(t, i), v, None).await.unwrap();
+                1
+            }
+        })
+        .await;
+        let (r, j) = (raw.clone(), json.clone());
+        let raw_put_now = drive(32, move |t, i| {
+            let (mut r, j) = (r.clone(), j.clone());
+            async move {
+                let () = r.set(format!("raw::{}", key(t, i)), &*j).await.unwrap();
+                1
+            }
+        })
+        .await;
+        let s = store.clone();
+        let stowage_many_now = drive(50, move |t, i| {
+            let s = s.clone();
+            async move {
+                let keys: Vec<String> = (0..16).map(|j| key(t, i * 16 + j)).collect();
+                let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let got = s.get_many(COLLECTION, &refs).await.unwrap();
+                assert!(got.iter().all(Option::is_some));
+                16
+            }
+        })
+        .await;
+        let r = raw.clone();
+        let raw_many_now = drive(50, move |t, i| {
+            let mut r = r.clone();
+            async move {
+                let keys: Vec<String> = (0..16)
+                    .map(|j| format!("raw::{}", key(t, i * 16 + j)))
+                    .collect();
+                let got: Vec<Option<Vec<u8>>> = r.mget(&keys).await.unwrap();
+                assert!(got.iter().all(Option::is_some));
+                16
+            }
+        })
+        .await;
+        stowage_get = stowage_get.max(stowage_get_now);
+        raw_get = raw_get.max(raw_get_now);
+        stowage_put = stowage_put.max(stowage_put_now);
+        raw_put = raw_put.max(raw_put_now);
+        stowage_many = stowage_many.max(stowage_many_now);
+        raw_many = raw_many.max(raw_many_now);
+    }
+    let bench = redis_benchmark(&url);
+
+    println!("| measurement | Stowage | baseline | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    println!(
+        "| get, concurrency 32 (ops/s) vs raw `redis` crate | {stowage_get:.0} | {raw_get:.0} | {:.2}× |",
+        stowage_get / raw_get
+    );
+    println!(
+        "| put, concurrency 32 (ops/s) vs raw `redis` crate | {stowage_put:.0} | {raw_put:.0} | {:.2}× |",
+        stowage_put / raw_put
+    );
+    println!(
+        "| get_many of 16, 50 tasks (keys/s) vs raw `redis` crate `MGET` of 16 | {stowage_many:.0} | {raw_many:.0} | {:.2}× |",
+        stowage_many / raw_many
+    );
+    match bench {
+        Some(b) => println!(
+            "| get_many of 16, 50 tasks (keys/s) vs `redis-benchmark -P 16 -c 50 -t get` | {stowage_many:.0} | {b:.0} | {:.2}× |",
+            stowage_many / b
+        ),
+        None => println!(
+            "| get_many of 16, 50 tasks (keys/s) | {stowage_many:.0} | redis-benchmark not found | – |"
+        ),
+    }
+    store.destroy().await?;
+    let () = redis::cmd("DEL")
+        .arg(
+            names
+                .iter()
+                .map(|k| format!("raw::{k}"))
+                .collect::<Vec<_>>(),
+        )
+        .query_async(&mut raw.clone())
+        .await?;
+    Ok(())
+}
