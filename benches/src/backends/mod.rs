@@ -3,6 +3,7 @@
 
 mod memory;
 mod moka;
+mod redis;
 
 use anyhow::{Result, bail};
 
@@ -54,7 +55,9 @@ pub struct Backend {
 
 /// Every engine, in table order.
 pub fn all() -> Vec<Backend> {
-    vec![memory::backend(), moka::backend()]
+    let mut all = vec![memory::backend(), moka::backend()];
+    all.extend(redis::backends());
+    all
 }
 
 /// The engine called `name`, or an error listing the known ones.

@@ -1,0 +1,133 @@
+//! `redis`, `redis-cluster`: the Stowage Redis store; `redis-raw`, `redis-cluster-raw`: the raw
+//! `redis` crate on the same server, the same connection kind (a reconnecting multiplexed
+//! connection), the same concurrency and the same JSON text, stored as is (no envelope).
+//!
+//! URLs come from `--url redis=…` / `--url redis-cluster=…` (or `STOWAGE_BENCH_URL_REDIS`,
+//! `STOWAGE_BENCH_URL_REDIS_CLUSTER`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use stowage_redis::RedisStore;
+
+use super::{Backend, BuildContext};
+use crate::adapter::{Adapter, Payload, StowageAdapter};
+
+pub(super) fn backends() -> Vec<Backend> {
+    vec![
+        Backend {
+            name: "redis",
+            about: "stowage-redis on one Redis node (py-key-value envelope, namespace stowage-bench)",
+            baseline: Some("redis-raw"),
+            embedded: false,
+            build: build_stowage,
+        },
+        Backend {
+            name: "redis-raw",
+            about: "raw redis crate, ConnectionManager, same server (baseline for redis)",
+            baseline: None,
+            embedded: false,
+            build: build_raw,
+        },
+        Backend {
+            name: "redis-cluster",
+            about: "stowage-redis on a Redis Cluster",
+            baseline: Some("redis-cluster-raw"),
+            embedded: false,
+            build: build_stowage_cluster,
+        },
+        Backend {
+            name: "redis-cluster-raw",
+            about: "raw redis crate, cluster connection, same cluster (baseline for redis-cluster)",
+            baseline: None,
+            embedded: false,
+            build: build_raw_cluster,
+        },
+    ]
+}
+
+/// Run an async constructor from the harness's synchronous `build` (inside its runtime), so the
+/// connection's driver task lives on the runtime that drives the workload.
+fn block_on<T>(fut: impl Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(fut))
+}
+
+fn stowage(url: String, cluster: bool) -> Result<Box<dyn Adapter>> {
+    let store = block_on(
+        RedisStore::builder()
+            .url(url)
+            .cluster(cluster)
+            .namespace("stowage-bench")
+            .build(),
+    )
+    .context("connecting the Stowage Redis store")?;
+    Ok(Box::new(StowageAdapter::new(Arc::new(store))))
+}
+
+fn build_stowage(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+    stowage(ctx.url("redis")?, false)
+}
+
+fn build_stowage_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+    stowage(ctx.url("redis-cluster")?, true)
+}
+
+/// The raw client: the JSON text under `raw-bench::key`, `SET … PX` for TTLs.
+struct Raw<C> {
+    conn: C,
+}
+
+fn raw_key(key: &str) -> String {
+    format!("raw-bench::{key}")
+}
+
+fn build_raw(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+    let client = redis::Client::open(ctx.url("redis")?)?;
+    let conn = block_on(ConnectionManager::new(client)).context("connecting to Redis")?;
+    Ok(Box::new(Raw { conn }))
+}
+
+fn build_raw_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+    let client = redis::cluster::ClusterClient::new(vec![ctx.url("redis-cluster")?])?;
+    let conn = block_on(client.get_async_connection()).context("connecting to the cluster")?;
+    Ok(Box::new(Raw { conn }))
+}
+
+#[async_trait]
+impl<C> Adapter for Raw<C>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    async fn get(&self, key: &str) -> Result<bool> {
+        let found: Option<Vec<u8>> = self.conn.clone().get(raw_key(key)).await?;
+        Ok(found.is_some())
+    }
+
+    async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
+        let () = self.conn.clone().set(raw_key(key), &*payload.json).await?;
+        Ok(())
+    }
+
+    async fn put_ttl(&self, key: &str, payload: &Payload, ttl: Duration) -> Result<()> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let () = self
+            .conn
+            .clone()
+            .pset_ex(raw_key(key), &*payload.json, ms)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
+        let pairs: Vec<(String, &str)> = entries
+            .iter()
+            .map(|(k, p)| (raw_key(k), &*p.json))
+            .collect();
+        let () = self.conn.clone().mset(&pairs).await?;
+        Ok(())
+    }
+}
