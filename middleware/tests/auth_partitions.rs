@@ -68,8 +68,8 @@ async fn call(http: &mut Http, token: Option<&str>, tool: &str) -> String {
 async fn two_authenticated_callers_never_see_each_others_answers() {
     let server = SlowServer::new(Duration::from_millis(1));
     let counters = server.counters.clone();
-    let cache = ResponseCache::new(stowage_memory::MemoryStore::new(), CachePolicy::default())
-        .unwrap();
+    let cache =
+        ResponseCache::new(stowage_memory::MemoryStore::new(), CachePolicy::default()).unwrap();
     let mut http = service(server, cache.clone());
 
     let alice = "alice-token-1";

@@ -43,8 +43,14 @@ fn tool(name: &str, args_json: &str) -> Json {
 
 fn calls_with_reordered_keys() -> Json {
     json!([
-        tool("slow_echo", r#"{"text": "ab", "options": {"repeat": 2, "upper": true}}"#),
-        tool("slow_echo", r#"{"options": {"upper": true, "repeat": 2}, "text": "ab"}"#),
+        tool(
+            "slow_echo",
+            r#"{"text": "ab", "options": {"repeat": 2, "upper": true}}"#
+        ),
+        tool(
+            "slow_echo",
+            r#"{"options": {"upper": true, "repeat": 2}, "text": "ab"}"#
+        ),
         tool("flaky", r#"{"text": "boom"}"#),
         tool("flaky", r#"{"text": "boom"}"#),
     ])
@@ -79,7 +85,12 @@ fn fastmcp_client_through_the_proxy_to_a_wrapped_rmcp_server() {
         "--".into(),
         example_server().display().to_string(),
     ];
-    let results = run_client("fastmcp", &calls_with_reordered_keys(), &server, &[("SLOW_MS", "100")]);
+    let results = run_client(
+        "fastmcp",
+        &calls_with_reordered_keys(),
+        &server,
+        &[("SLOW_MS", "100")],
+    );
     assert_eq!(results[0]["text"], "ABAB (run 1)", "{results:?}");
     assert_eq!(results[1], results[0]);
     assert_eq!(results[3]["is_error"], true);
@@ -98,7 +109,10 @@ fn proxy_in_front_of_fastmcp(lib: &str) {
         lib,
         &calls_with_reordered_keys(),
         &server,
-        &[("SLOW_MS", "300"), ("SLOW_SERVER_LOG", log.to_str().unwrap())],
+        &[
+            ("SLOW_MS", "300"),
+            ("SLOW_SERVER_LOG", log.to_str().unwrap()),
+        ],
     );
     assert_eq!(results[0]["text"], "ABAB", "{results:?}");
     assert_eq!(results[1], results[0]);

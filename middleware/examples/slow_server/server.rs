@@ -13,8 +13,7 @@ use rmcp::model::{
     CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     ListPromptsResult, ListResourcesResult, PaginatedRequestParams, Prompt, PromptArgument,
     PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceUpdatedNotificationParam,
-    ResourceContents, Role, ServerCapabilities, ServerConfig,
+    ResourceContents, ResourceUpdatedNotificationParam, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
@@ -112,7 +111,9 @@ impl SlowServer {
         ))])
     }
 
-    #[tool(description = "Changes the server's data: announces a new tool list and an updated blob")]
+    #[tool(
+        description = "Changes the server's data: announces a new tool list and an updated blob"
+    )]
     async fn touch(&self, context: RequestContext<RoleServer>) -> String {
         let _ = context.peer.notify_tool_list_changed().await;
         let _ = context

@@ -178,14 +178,14 @@ where
                     .await;
                 write_line(out, &line).await?;
             }
-            // A response to a request of the client's.
+            // A response to a request of the client's: store it before the client sees it, so
+            // that a client repeating the request right away is answered from the cache.
             (None, Some(id)) => {
                 let ticket = pending.lock().remove(&id);
-                // Answer the client first; store after.
-                write_line(out, &line).await?;
                 if let Some(ticket) = ticket {
                     store_answer(proxy, ticket, &msg).await;
                 }
+                write_line(out, &line).await?;
             }
             // A request from the server (sampling, elicitation, roots): pass it on.
             _ => write_line(out, &line).await?,

@@ -30,12 +30,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> RawClient<R, W> {
     /// The next message from the server, skipping notifications.
     pub async fn next_response(&mut self) -> Json {
         loop {
-            let line = self
-                .lines
-                .next_line()
-                .await
-                .unwrap()
-                .expect("the server closed its output");
+            let line =
+                tokio::time::timeout(std::time::Duration::from_secs(60), self.lines.next_line())
+                    .await
+                    .expect("no answer within 60 s")
+                    .unwrap()
+                    .expect("the server closed its output");
             let msg: Json = serde_json::from_str(&line).unwrap();
             if msg.get("id").is_some() {
                 return msg;
