@@ -34,11 +34,7 @@ async fn start(proxy_args: &[&str]) -> Running {
     let stdout = child.stdout.take().unwrap();
     let mut client = RawClient::new(stdout, stdin);
     let init = client.initialize().await;
-    assert_eq!(
-        init["result"]["serverInfo"]["name"].is_string(),
-        true,
-        "{init}"
-    );
+    assert!(init["result"]["serverInfo"]["name"].is_string(), "{init}");
     Running { child, client }
 }
 
