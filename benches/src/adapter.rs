@@ -64,8 +64,9 @@ pub struct StowageAdapter {
 }
 
 impl StowageAdapter {
-    /// Drive `store`.
+    /// Drive `store`, wrapped in the `--wrappers` stack in effect (see [`crate::wrappers`]).
     pub fn new(store: Arc<dyn KeyValueStore>) -> Self {
+        let store = crate::wrappers::apply_current(store);
         StowageAdapter { store }
     }
 }

@@ -10,3 +10,4 @@ pub mod backends;
 pub mod report;
 pub mod runner;
 pub mod workload;
+pub mod wrappers;

@@ -76,6 +76,12 @@ struct Args {
     /// py-key-value-aio stores to run as anchors, comma-separated: memory, redis.
     #[arg(long, value_delimiter = ',')]
     pykv: Vec<String>,
+    /// A wrapper stack over every Stowage backend, innermost first (e.g.
+    /// `fernet,compression,stats`; `none` for the bare store); repeatable, one row per stack,
+    /// with ratios against the first. Raw baselines stay bare. `fernet-raw` is the raw `fernet`
+    /// crate baseline of `fernet`.
+    #[arg(long = "wrappers", value_name = "STACK")]
+    wrappers: Vec<String>,
     /// Directory for results.json, results.csv and results.svg.
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
@@ -232,20 +238,50 @@ async fn run(args: Args) -> Result<()> {
         cfg.warmup,
         cfg.distribution
     );
+    // Each backend gets freshly built layers (their state, such as a cache's local tier, is
+    // not shared between backends); parse once here to report bad names before any run.
+    let labels = args
+        .wrappers
+        .iter()
+        .map(|s| stowage_bench::wrappers::Stack::parse(s).map(|s| s.label()))
+        .collect::<Result<Vec<_>>>()?;
+    let stacks: Vec<Option<&String>> = if args.wrappers.is_empty() {
+        vec![None]
+    } else {
+        args.wrappers.iter().map(Some).collect()
+    };
     let mut results = Vec::new();
-    for backend in &selected {
+    for (backend, stack) in selected
+        .iter()
+        .flat_map(|b| stacks.iter().enumerate().map(move |s| (b, s)))
+    {
+        let (nth, spec) = stack;
+        let stack = match spec {
+            Some(spec) => Some(Arc::new(stowage_bench::wrappers::Stack::parse(spec)?)),
+            None => None,
+        };
+        stowage_bench::wrappers::set_current(stack.clone());
         let adapter: Arc<dyn adapter::Adapter> = Arc::from(
             (backend.build)(&ctx).with_context(|| format!("opening backend `{}`", backend.name))?,
         );
+        let wrapped = stowage_bench::wrappers::applied();
+        stowage_bench::wrappers::set_current(None);
+        if !wrapped && nth > 0 {
+            continue; // a raw baseline runs once, bare
+        }
+        let name = match stack {
+            Some(s) if wrapped => format!("{}+{}", backend.name, s.label()),
+            _ => backend.name.to_owned(),
+        };
         runner::load(adapter.as_ref(), &cfg, &payloads)
             .await
             .with_context(|| format!("loading `{}`", backend.name))?;
         for &workload in &workloads {
             let bar = ProgressBar::new(runner::progress_len(&cfg))
                 .with_style(style.clone())
-                .with_prefix(format!("{} / {}", backend.name, workload));
+                .with_prefix(format!("{} / {}", name, workload));
             let result = runner::run(
-                backend.name,
+                &name,
                 adapter.clone(),
                 workload,
                 &cfg,
@@ -281,7 +317,9 @@ async fn run(args: Args) -> Result<()> {
     }
     println!();
     print!("{}", report::table(&results));
-    let ratios = report::ratios(&results, &selected);
+    let mut ratios = report::ratios(&results, &selected);
+    let names: Vec<String> = selected.iter().map(|b| b.name.to_owned()).collect();
+    ratios.extend(stowage_bench::wrappers::ratios(&results, &names, &labels));
     if !ratios.is_empty() {
         println!("\nratios (same run):");
         for line in &ratios {
