@@ -6,8 +6,7 @@
 
 use std::io::{Read, Write};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -43,7 +42,7 @@ pub(crate) fn compress(value: &Value, level: u32) -> Result<Value> {
         .map_err(|e| Error::new(ErrorKind::Backend, "gzip failed").with_source(e))?;
     let mut text = String::with_capacity(PREFIX.len() + gz.len().div_ceil(3) * 4 + SUFFIX.len());
     text.push_str(PREFIX);
-    STANDARD.encode_string(&gz, &mut text);
+    STANDARD.encode_append(&gz, &mut text);
     text.push_str(SUFFIX);
     Value::from_json(text)
 }
@@ -92,7 +91,7 @@ pub(crate) fn decompress(stored: Value, max_len: usize) -> Result<Value> {
 
 fn inflate(data: &str, max_len: usize) -> Result<Value> {
     let gz = STANDARD
-        .decode(data)
+        .decode_to_vec(data)
         .map_err(|e| corrupted("compressed value is not valid base64").with_source(e))?;
     let mut out = Vec::with_capacity(gz.len() * 4);
     GzDecoder::new(gz.as_slice())

@@ -6,8 +6,7 @@
 //!
 //! The plaintext is the value's JSON text (UTF-8). Keys, collection and timestamps stay in clear.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use serde_json::{Map, Value as Json};
 use stowage_core::{Error, ErrorKind, Result, Value};
 
@@ -84,7 +83,7 @@ impl Cipher {
         let data_len = b64_len(token.len());
         let mut text = String::with_capacity(PREFIX.len() + data_len + SUFFIX.len());
         text.push_str(PREFIX);
-        STANDARD.encode_string(token.as_bytes(), &mut text);
+        STANDARD.encode_append(token.as_bytes(), &mut text);
         text.push_str(SUFFIX);
         // The text is a JSON object by construction: base64 never needs escaping.
         Value::from_json(text).expect("the envelope is a JSON object")
@@ -138,7 +137,7 @@ impl Cipher {
             )
             .with_backend("fernet")
         };
-        let token = STANDARD.decode(data).map_err(|_| failed())?;
+        let token = STANDARD.decode_to_vec(data).map_err(|_| failed())?;
         let token = std::str::from_utf8(&token).map_err(|_| failed())?;
         for (index, key) in self.keys.iter().enumerate() {
             if let Ok(plain) = key.fernet.decrypt(token) {

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE;
 use stowage_core::{Error, ErrorKind, Result};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -80,7 +78,7 @@ impl FernetKey {
             KDF_ITERATIONS,
             raw.as_mut(),
         );
-        let text = Zeroizing::new(URL_SAFE.encode(raw.as_ref()));
+        let text = Zeroizing::new(base64_simd::URL_SAFE.encode_to_string(raw.as_ref()));
         Self::from_base64(&text)
     }
 
