@@ -1,8 +1,10 @@
 //! The engines the harness knows, by name. Each entry builds an [`Adapter`]; a Stowage backend
 //! and its raw baseline are two entries, and [`Backend::baseline`] links them.
 
+mod dynamodb;
 mod memory;
 mod moka;
+mod mongodb;
 mod redis;
 
 use anyhow::{Result, bail};
@@ -57,6 +59,8 @@ pub struct Backend {
 pub fn all() -> Vec<Backend> {
     let mut all = vec![memory::backend(), moka::backend()];
     all.extend(redis::backends());
+    all.extend(mongodb::backends());
+    all.extend(dynamodb::backends());
     all
 }
 
