@@ -4,6 +4,9 @@
 
 pub use stowage_core::*;
 
+pub mod open;
+pub use open::open;
+
 /// The in-memory store (feature `memory`, on by default).
 #[cfg(feature = "memory")]
 pub mod memory {

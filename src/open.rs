@@ -1,0 +1,186 @@
+//! [`open`]: any store from a URL.
+//!
+//! | URL | store | cargo feature |
+//! | --- | --- | --- |
+//! | `memory://` | [`MemoryStore`](stowage_memory::MemoryStore) | `memory` (default) |
+//! | `disk:///path/to/file.redb` | `stowage_disk::DiskStore` (redb) | `disk` |
+//! | `sled:///path/to/dir` | `stowage_sled::SledStore` | `sled` |
+//! | `rocksdb:///path/to/dir` | `stowage_rocksdb::RocksDbStore` | `rocksdb` (not default: a long C++ build) |
+//! | `redis://host:port/db`, `rediss://…` | `stowage_redis::RedisStore` | `redis` |
+//! | `mongodb://host:port/?…` | `stowage_mongodb::MongoStore` | `mongodb` |
+//! | `dynamodb://table?endpoint=…&region=…` | `stowage_dynamodb::DynamoStore` | `dynamodb` |
+//!
+//! A URL whose backend is not compiled in is an [`ErrorKind::Unsupported`] error naming the
+//! feature to turn on; an unknown scheme or a malformed URL is [`ErrorKind::Config`].
+
+use stowage_core::{DynStore, Error, ErrorKind, Result};
+
+/// The URL schemes [`open`] knows, whether or not their backend is compiled in.
+pub const SCHEMES: [&str; 8] = [
+    "memory", "disk", "sled", "rocksdb", "redis", "rediss", "mongodb", "dynamodb",
+];
+
+/// Split `url` into its scheme and the rest, checking the scheme is known.
+///
+/// ```
+/// use stowage::open::scheme;
+///
+/// assert_eq!(scheme("disk:///var/lib/app.redb").unwrap(), ("disk", "/var/lib/app.redb"));
+/// assert!(scheme("postgres://x").is_err());
+/// assert!(scheme("no scheme").is_err());
+/// ```
+pub fn scheme(url: &str) -> Result<(&str, &str)> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        Error::new(
+            ErrorKind::Config,
+            "a store URL looks like `memory://`, `disk:///path` or `redis://host:port/`",
+        )
+    })?;
+    if !SCHEMES.contains(&scheme) {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "unknown store URL scheme `{scheme}`; expected one of: {}",
+                SCHEMES.join(", ")
+            ),
+        ));
+    }
+    Ok((scheme, rest))
+}
+
+#[allow(dead_code)]
+fn local_path(scheme: &str, rest: &str) -> Result<std::path::PathBuf> {
+    if rest.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!("a `{scheme}://` URL needs a path: `{scheme}:///absolute/path`"),
+        ));
+    }
+    Ok(std::path::PathBuf::from(rest))
+}
+
+#[allow(dead_code)]
+fn not_built(scheme: &str, feature: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("`{scheme}://` needs the `{feature}` feature of stowage, which is not enabled"),
+    )
+}
+
+/// Open the store `url` names (see the [module docs](self) for the forms).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> stowage::Result<()> {
+/// use stowage::{ErrorKind, KeyValueStore, Value};
+///
+/// let store = stowage::open("memory://").await?;
+/// store.put("c", "k", Value::from_json(r#"{"a":1}"#)?, None).await?;
+/// assert!(store.get("c", "k").await?.is_some());
+///
+/// assert_eq!(stowage::open("ftp://x").await.unwrap_err().kind(), ErrorKind::Config);
+/// # Ok(()) }
+/// ```
+pub async fn open(url: &str) -> Result<DynStore> {
+    let (scheme, rest) = scheme(url)?;
+    let url = url.trim();
+    let _ = (rest, url);
+    match scheme {
+        #[cfg(feature = "memory")]
+        "memory" => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
+        #[cfg(feature = "disk")]
+        "disk" => {
+            let path = local_path(scheme, rest)?;
+            let store = tokio::task::spawn_blocking(move || stowage_disk::DiskStore::open(path))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task: {e}")))??;
+            Ok(std::sync::Arc::new(store))
+        }
+        #[cfg(feature = "sled")]
+        "sled" => {
+            let path = local_path(scheme, rest)?;
+            let store = tokio::task::spawn_blocking(move || stowage_sled::SledStore::open(path))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Backend, format!("sled open task: {e}")))??;
+            Ok(std::sync::Arc::new(store))
+        }
+        #[cfg(feature = "rocksdb")]
+        "rocksdb" => {
+            let path = local_path(scheme, rest)?;
+            let store =
+                tokio::task::spawn_blocking(move || stowage_rocksdb::RocksDbStore::open(path))
+                    .await
+                    .map_err(|e| {
+                        Error::new(ErrorKind::Backend, format!("rocksdb open task: {e}"))
+                    })??;
+            Ok(std::sync::Arc::new(store))
+        }
+        #[cfg(feature = "redis")]
+        "redis" | "rediss" => Ok(std::sync::Arc::new(
+            stowage_redis::RedisStore::open(url).await?,
+        )),
+        #[cfg(feature = "mongodb")]
+        "mongodb" => Ok(std::sync::Arc::new(
+            stowage_mongodb::MongoStore::connect(url).await?,
+        )),
+        #[cfg(feature = "dynamodb")]
+        "dynamodb" => Ok(std::sync::Arc::new(
+            stowage_dynamodb::DynamoStore::connect(url).await?,
+        )),
+        #[cfg(not(feature = "redis"))]
+        "rediss" => Err(not_built(scheme, "redis")),
+        other => Err(not_built(other, other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_and_malformed_urls_are_config_errors() {
+        for url in ["", "memory", "postgres://db", "file:///x", "redis:/x"] {
+            let err = open(url).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_known_scheme_opens_or_names_its_feature() {
+        for url in [
+            "rocksdb:///nonexistent-dir-for-stowage-open-test/db",
+            "mongodb://127.0.0.1:1/",
+        ] {
+            match open(url).await {
+                Err(e) if e.kind() == ErrorKind::Unsupported => {
+                    assert!(e.message().contains("feature"), "{e}")
+                }
+                // Built in: the backend itself reports what is wrong with this URL.
+                Err(_) | Ok(_) => {}
+            }
+        }
+    }
+
+    #[cfg(feature = "memory")]
+    #[tokio::test]
+    async fn memory_opens() {
+        let store = open(" memory:// ").await.unwrap();
+        assert!(store.capabilities().keys);
+    }
+
+    #[cfg(feature = "disk")]
+    #[tokio::test]
+    async fn disk_needs_a_path_and_opens_one() {
+        assert_eq!(open("disk://").await.unwrap_err().kind(), ErrorKind::Config);
+        let dir = std::env::temp_dir().join(format!("stowage-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("disk://{}", dir.join("db.redb").display());
+        let store = open(&url).await.unwrap();
+        store
+            .put("c", "k", stowage_core::Value::empty(), None)
+            .await
+            .unwrap();
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
