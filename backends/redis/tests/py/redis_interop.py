@@ -5,7 +5,7 @@
     python redis_interop.py read URL COLLECTION [PREFIX] < ["k1", "k2", ...]
         prints [{"value": {...}|null, "ttl": s|null}, ...], then the same through get_many
     python redis_interop.py keys URL COLLECTION [PREFIX]
-        prints the sorted keys
+        prints the sorted keys of the collection, in Python's own key layout
 
 With PREFIX, the store is wrapped in PrefixCollectionsWrapper(prefix=PREFIX), the Python view of a
 Stowage store built with `.namespace(PREFIX)`.
@@ -15,6 +15,7 @@ import asyncio
 import json
 import sys
 
+from key_value.aio._utils.compound import compound_key, get_keys_from_compound_keys
 from key_value.aio.stores.redis import RedisStore
 from key_value.aio.wrappers.prefix_collections import PrefixCollectionsWrapper
 
@@ -49,10 +50,13 @@ async def main() -> None:
             batch = await view.get_many(keys, collection=collection)
             print(json.dumps({"ttl": one_by_one, "get_many": batch}))
         elif command == "keys":
-            # PrefixCollectionsWrapper does not forward keys(); ask the store for the prefixed
-            # collection, as the wrapper would name it.
+            # The keys as Python's RedisStore names them (compound_key), found by a complete SCAN:
+            # keys() of 0.4.x reads a single SCAN page, which misses keys in a busy database
+            # (0.5 scans fully), and PrefixCollectionsWrapper does not forward keys().
             physical = f"{prefix}__{collection}" if prefix else collection
-            print(json.dumps(sorted(await store.keys(collection=physical))))
+            pattern = compound_key(collection=physical, key="*")
+            found = [k async for k in store._client.scan_iter(match=pattern, count=1000)]
+            print(json.dumps(sorted(get_keys_from_compound_keys(compound_keys=found, collection=physical))))
         else:
             raise SystemExit(f"unknown command {command}")
 
