@@ -212,28 +212,135 @@ pub async fn open_choice(choice: &StoreChoice) -> Result<DynStore> {
     }
 }
 
-/// Open the store a URL names.
+/// Open the store a URL names, through [`stowage::open`].
+///
+/// Which schemes work depends on this crate's features (`disk` and the desktop default are on
+/// by default; `redis`, `mongodb`, `dynamodb`, `sled` and `rocksdb` are opt-in). A scheme
+/// whose backend is not built in is an [`ErrorKind::Unsupported`] error naming the feature.
 pub async fn open_url(url: &str) -> Result<DynStore> {
     check_url(url)?;
-    match scheme_of(url) {
-        Some("memory") => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
-        Some(scheme) => Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("this build of stowage-mcp has no `{scheme}` backend"),
-        )),
-        None => unreachable!("checked above"),
-    }
+    stowage::open(url).await
 }
 
-/// Open (creating on first use) the Fernet-encrypted disk store in `dir`.
+/// Open (creating on first use) the Fernet-encrypted disk store in `dir`: database
+/// `dir/cache.redb`, key `dir/cache.key`.
+///
+/// The key is generated on first use and written readable by the owner only (mode 0600 on
+/// Unix, in a 0700 directory; on Windows the per-user data directory's ACL applies). An
+/// existing key file readable by others is refused with [`ErrorKind::Config`], as is a key
+/// file that does not hold a Fernet key. The key never reaches logs or error messages.
+#[cfg(feature = "desktop")]
+pub async fn open_encrypted_disk(dir: &std::path::Path) -> Result<DynStore> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || encrypted::open(&dir))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task failed: {e}")))?
+}
+
+/// Without the `desktop` feature there is no encrypted disk store.
+#[cfg(not(feature = "desktop"))]
 pub async fn open_encrypted_disk(dir: &std::path::Path) -> Result<DynStore> {
     Err(Error::new(
         ErrorKind::Unsupported,
         format!(
-            "the encrypted disk store ({}) is not built into this stowage-mcp",
+            "the encrypted disk store ({}) needs the `desktop` feature of stowage-mcp",
             dir.display()
         ),
     ))
+}
+
+#[cfg(feature = "desktop")]
+mod encrypted {
+    use std::io::{Read, Write};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use stowage_core::{DynStore, Error, ErrorKind, KeyValueStoreExt, Result};
+    use stowage_disk::DiskStore;
+    use stowage_wrappers::fernet::{FernetKey, FernetLayer};
+    use zeroize::Zeroizing;
+
+    fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+        Error::new(
+            ErrorKind::Config,
+            format!("cannot {what} {}: {e}", path.display()),
+        )
+        .with_source(e)
+    }
+
+    pub(super) fn open(dir: &Path) -> Result<DynStore> {
+        create_private_dir(dir)?;
+        let key_text = load_or_create_key(&dir.join("cache.key"))?;
+        let key = FernetKey::from_base64(&key_text).map_err(|_| {
+            Error::new(
+                ErrorKind::Config,
+                format!(
+                    "{} does not hold a Fernet key; delete it (and cache.redb) to start afresh",
+                    dir.join("cache.key").display()
+                ),
+            )
+        })?;
+        let disk = DiskStore::open(dir.join("cache.redb"))?;
+        Ok(Arc::new(disk.layer(FernetLayer::new(key))))
+    }
+
+    fn create_private_dir(dir: &Path) -> Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| io_error("create the cache directory", dir, e))
+    }
+
+    pub(super) fn load_or_create_key(path: &Path) -> Result<Zeroizing<String>> {
+        match read_key(path) {
+            Ok(text) => return Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("read the cache key", path, e)),
+        }
+        let text = FernetKey::generate_text();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| io_error("write the cache key", path, e))?;
+                Ok(text)
+            }
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read_key(path).map_err(|e| io_error("read the cache key", path, e))
+            }
+            Err(e) => Err(io_error("create the cache key", path, e)),
+        }
+    }
+
+    fn read_key(path: &Path) -> std::io::Result<Zeroizing<String>> {
+        let mut file = std::fs::File::open(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata()?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "the key file is readable by others (mode {:o}); run `chmod 600` on it",
+                        mode & 0o777
+                    ),
+                ));
+            }
+        }
+        let mut text = Zeroizing::new(String::new());
+        file.read_to_string(&mut text)?;
+        let trimmed = Zeroizing::new(text.trim().to_owned());
+        Ok(trimmed)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,119 @@
+//! The desktop default store (an encrypted disk store with a generated key), built here on
+//! Linux from a directory, as macOS and Windows would build it in their data directory.
+#![cfg(feature = "desktop")]
+
+use std::path::PathBuf;
+
+use stowage_core::{ErrorKind, Value};
+use stowage_mcp::defaults::{self, Platform, StoreChoice};
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "stowage-mcp-desktop-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_macos_choice_opens_an_encrypted_persistent_store() {
+    let home = tempdir("home");
+    let env = |name: &str| (name == "HOME").then(|| home.display().to_string());
+    let choice = defaults::choose(Platform::MacOs, &env).unwrap();
+    let StoreChoice::EncryptedDisk { dir } = &choice else {
+        panic!("{choice:?}")
+    };
+    assert!(dir.starts_with(&home));
+
+    let secret = r#"{"content":[{"type":"text","text":"plain-text-marker-9d1c"}]}"#;
+    {
+        let store = defaults::open_choice(&choice).await.unwrap();
+        store
+            .put(
+                "mcp-tools-call",
+                "k",
+                Value::from_json(secret).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // The key was generated with owner-only permissions, and the database holds no plaintext.
+    let key_path = choice.key_path().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode();
+        assert_eq!(dir_mode & 0o077, 0);
+    }
+    let db = std::fs::read(choice.database_path().unwrap()).unwrap();
+    assert!(!db.windows(22).any(|w| w == b"plain-text-marker-9d1c"));
+
+    // Reopened (the next run of the program): same key, same data.
+    let store = defaults::open_choice(&choice).await.unwrap();
+    let back = store.get("mcp-tools-call", "k").await.unwrap().unwrap();
+    assert_eq!(back.as_str(), secret);
+    drop(store);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_file_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("perm");
+    let store = defaults::open_encrypted_disk(&dir).await.unwrap();
+    drop(store);
+    let key = dir.join("cache.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = defaults::open_encrypted_disk(&dir).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("chmod 600"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_damaged_key_file_is_a_config_error_that_does_not_echo_it() {
+    let dir = tempdir("bad");
+    let key = dir.join("cache.key");
+    {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        use std::io::Write;
+        o.open(&key)
+            .unwrap()
+            .write_all(b"not-a-fernet-key")
+            .unwrap();
+    }
+    let err = defaults::open_encrypted_disk(&dir).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(!err.to_string().contains("not-a-fernet-key"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn urls_open_through_the_facade() {
+    let store = defaults::open_url("memory://").await.unwrap();
+    assert!(store.capabilities().keys);
+    let dir = tempdir("url");
+    let url = format!("disk://{}", dir.join("c.redb").display());
+    let store = defaults::open_url(&url).await.unwrap();
+    store.put("c", "k", Value::empty(), None).await.unwrap();
+    drop(store);
+    // A backend this build leaves out names its feature.
+    let err = defaults::open_url("mongodb://127.0.0.1:1/")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.to_string().contains("mongodb"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
