@@ -155,3 +155,38 @@ async fn an_unreachable_server_is_a_retryable_error_within_the_timeout() {
     let err = store.put("c", "k", obj(json!({})), None).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_write_creates_the_key_and_ttl_indexes() {
+    use futures::TryStreamExt;
+    let store = common::store().await;
+    let c = unique("indexes");
+    store
+        .put(&c, "k", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
+    let coll = store.database().collection::<mongodb::bson::Document>(&c);
+    let indexes: Vec<_> = coll
+        .list_indexes()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let find = |name: &str| {
+        indexes
+            .iter()
+            .find(|i| i.options.as_ref().and_then(|o| o.name.as_deref()) == Some(name))
+            .unwrap_or_else(|| panic!("index {name} in {indexes:?}"))
+    };
+    let key = find("key_1");
+    assert_eq!(key.keys, doc! {"key": 1});
+    assert_eq!(key.options.as_ref().unwrap().unique, Some(true));
+    let ttl = find("expires_at_1");
+    assert_eq!(ttl.keys, doc! {"expires_at": 1});
+    assert_eq!(
+        ttl.options.as_ref().unwrap().expire_after,
+        Some(Duration::ZERO)
+    );
+    store.destroy().await.unwrap();
+}
