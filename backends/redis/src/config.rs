@@ -58,6 +58,7 @@ pub struct RedisConfig {
     pub(crate) timeout: Duration,
     pub(crate) max_value_len: usize,
     pub(crate) scan_count: usize,
+    pub(crate) tls_root_cert: Option<Vec<u8>>,
 }
 
 impl Default for RedisConfig {
@@ -72,6 +73,7 @@ impl Default for RedisConfig {
             timeout: DEFAULT_TIMEOUT,
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             scan_count: DEFAULT_SCAN_COUNT,
+            tls_root_cert: None,
         }
     }
 }
@@ -88,6 +90,13 @@ impl fmt::Debug for RedisConfig {
             .field("timeout", &self.timeout)
             .field("max_value_len", &self.max_value_len)
             .field("scan_count", &self.scan_count)
+            .field(
+                "tls_root_cert",
+                &self
+                    .tls_root_cert
+                    .as_ref()
+                    .map(|pem| format!("{} bytes of PEM", pem.len())),
+            )
             .finish()
     }
 }
@@ -167,6 +176,13 @@ impl RedisConfig {
     /// [`DEFAULT_SCAN_COUNT`].
     pub fn scan_count(mut self, count: usize) -> Self {
         self.scan_count = count;
+        self
+    }
+
+    /// Trust this root certificate (PEM) for `rediss://` instead of the system's roots, for a
+    /// server whose certificate a private CA signed. Needs the `tls` feature.
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
         self
     }
 

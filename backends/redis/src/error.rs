@@ -10,6 +10,10 @@ fn kind_of(e: &RedisError) -> ErrorKind {
     if e.is_timeout() {
         return ErrorKind::Timeout;
     }
+    if is_tls_failure(e) {
+        // An untrusted or invalid certificate will not fix itself: fix the configuration.
+        return ErrorKind::Config;
+    }
     match e.kind() {
         RedisKind::Io | RedisKind::ClusterConnectionNotFound => ErrorKind::Unavailable,
         RedisKind::Server(
@@ -28,6 +32,16 @@ fn kind_of(e: &RedisError) -> ErrorKind {
         _ if e.is_connection_dropped() || e.is_unrecoverable_error() => ErrorKind::Unavailable,
         _ => ErrorKind::Backend,
     }
+}
+
+/// Whether a TLS handshake failed on the certificate (untrusted issuer, wrong name, expired).
+///
+/// The `redis` crate keeps rustls's error inside an `io::Error`, whose `source()` skips it, so
+/// the certificate failure is recognised by rustls's message (`invalid peer certificate: …`).
+fn is_tls_failure(e: &RedisError) -> bool {
+    cfg!(feature = "tls")
+        && e.kind() == RedisKind::Io
+        && e.to_string().contains("invalid peer certificate")
 }
 
 /// Convert a `redis` error, keeping it as the source.

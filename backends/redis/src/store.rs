@@ -122,6 +122,10 @@ impl RedisStore {
             if let Some(p) = settings.password() {
                 builder = builder.password(p);
             }
+            #[cfg(feature = "tls")]
+            if let Some(pem) = &cfg.tls_root_cert {
+                builder = builder.certs(tls_certs(pem));
+            }
             let client = builder.build().map_err(from_redis)?;
             let conn = tokio::time::timeout(deadline, client.get_async_connection())
                 .await
@@ -129,7 +133,12 @@ impl RedisStore {
                 .map_err(from_redis)?;
             Link::Cluster(conn)
         } else {
-            let client = redis::Client::open(info).map_err(from_redis)?;
+            let client = match &cfg.tls_root_cert {
+                #[cfg(feature = "tls")]
+                Some(pem) => redis::Client::build_with_tls(info, tls_certs(pem)),
+                _ => redis::Client::open(info),
+            }
+            .map_err(from_redis)?;
             // Few, quick reconnection attempts: while the server is down, calls fail fast with
             // a retryable error, and the first call after it is back reconnects at once.
             let manager_config = ConnectionManagerConfig::new()
@@ -263,6 +272,14 @@ impl RedisStore {
             removed += n;
         }
         Ok(removed)
+    }
+}
+
+#[cfg(feature = "tls")]
+fn tls_certs(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.to_vec()),
     }
 }
 
