@@ -11,7 +11,6 @@
 //! so that drift on the machine affects both alike. Arguments: `[rounds] [calls per round]`.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::process::Stdio;

@@ -22,6 +22,14 @@
 //!
 //! With no configuration, [`defaults`] picks the store for the platform: an encrypted disk
 //! store on macOS and Windows, memory on Linux; `STOWAGE_STORE_URL` overrides both.
+//!
+//! # Features
+//!
+//! `desktop` (default) builds the encrypted disk store and `disk://` URLs; `redis`, `mongodb`,
+//! `dynamodb`, `sled` and `rocksdb` add those store URLs (through `stowage::open`).
+//!
+//! rmcp is pinned to exactly [`RMCP_VERSION`]; cache hints follow protocol 2026-07-28
+//! (SEP-2549) as rmcp 3.9 and the Python SDK 2.3 implement it.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
