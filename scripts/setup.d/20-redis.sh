@@ -55,7 +55,8 @@ if [ -z "${STOWAGE_TEST_REDIS_CLUSTER_URL:-}" ]; then
     for _i in $(seq 1 100); do
         _ok=1
         for _n in "${_redis_nodes[@]}"; do
-            redis-cli -p "${_n##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || _ok=0
+            _info="$(redis-cli -p "${_n##*:}" cluster info 2>/dev/null || true)"
+            [[ "$_info" == *cluster_state:ok* ]] || _ok=0
         done
         [ "$_ok" = 1 ] && break
         sleep 0.1
