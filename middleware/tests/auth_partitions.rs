@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value as Json, json};
-use stowage_mcp::{CachePolicy, CachingHandler, Method, ResponseCache};
+use stowage_mcp::{CachePolicy, CachingHandler, Caller, Method, ResponseCache};
 use tower_service::Service;
 
 use server::SlowServer;
@@ -21,11 +21,24 @@ use server::SlowServer;
 type Http = StreamableHttpService<CachingHandler<SlowServer>, LocalSessionManager>;
 
 fn service(server: SlowServer, cache: ResponseCache) -> Http {
+    service_with(server, cache, false)
+}
+
+/// `ignore_callers` replaces the caller resolver with one that sees everyone as anonymous: the
+/// setup a leak test must catch.
+fn service_with(server: SlowServer, cache: ResponseCache, ignore_callers: bool) -> Http {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true);
     StreamableHttpService::new(
-        move || Ok(CachingHandler::new(server.clone(), cache.clone())),
+        move || {
+            let handler = CachingHandler::new(server.clone(), cache.clone());
+            Ok(if ignore_callers {
+                handler.with_caller_resolver(|_| Caller::Anonymous)
+            } else {
+                handler
+            })
+        },
         Default::default(),
         config,
     )
@@ -99,4 +112,16 @@ async fn a_new_token_is_a_new_partition() {
         assert_eq!(answer, format!("secret data of Bearer {token}"));
     }
     assert_eq!(counters.whoami.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn the_leak_these_tests_guard_against_is_visible_without_partitions() {
+    // With every caller seen as anonymous, Bob gets Alice's cached answer: the assertions above
+    // would fail on such a cache.
+    let server = SlowServer::new(Duration::from_millis(1));
+    let mut http = service_with(server, ResponseCache::in_memory(), true);
+    let a = call(&mut http, Some("alice"), "whoami").await;
+    let b = call(&mut http, Some("bob"), "whoami").await;
+    assert_eq!(a, "secret data of Bearer alice");
+    assert_eq!(b, a);
 }
