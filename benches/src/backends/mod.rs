@@ -1,11 +1,15 @@
 //! The engines the harness knows, by name. Each entry builds an [`Adapter`]; a Stowage backend
 //! and its raw baseline are two entries, and [`Backend::baseline`] links them.
 
+mod disk;
 mod dynamodb;
 mod memory;
 mod moka;
 mod mongodb;
 mod redis;
+#[cfg(feature = "rocksdb")]
+mod rocksdb;
+mod sled;
 
 use anyhow::{Result, bail};
 
@@ -58,6 +62,10 @@ pub struct Backend {
 /// Every engine, in table order.
 pub fn all() -> Vec<Backend> {
     let mut all = vec![memory::backend(), moka::backend()];
+    all.extend(disk::backends());
+    all.extend(sled::backends());
+    #[cfg(feature = "rocksdb")]
+    all.extend(rocksdb::backends());
     all.extend(redis::backends());
     all.extend(mongodb::backends());
     all.extend(dynamodb::backends());

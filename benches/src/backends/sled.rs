@@ -1,0 +1,140 @@
+//! `sled`: the Stowage sled store; `sled-raw`: raw sled 0.34 on the same workload and settings
+//! (flush after every write, the same page cache); `sled-offload`: raw sled through
+//! `spawn_blocking`, to separate the thread hop from the library's own cost.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use stowage_sled::{SledStore, sled};
+
+use super::{Backend, BuildContext};
+use crate::adapter::{Adapter, Payload, StowageAdapter};
+
+/// The same page cache on both sides: enough for every key.
+fn cache_bytes(ctx: &BuildContext) -> u64 {
+    ((ctx.keys * (ctx.value_size + 128) * 2) as u64).max(16 << 20)
+}
+
+pub(super) fn backends() -> Vec<Backend> {
+    vec![
+        Backend {
+            name: "sled",
+            about: "stowage-sled: sled 0.34, flush per write, spawn_blocking",
+            baseline: Some("sled-raw"),
+            embedded: true,
+            build,
+        },
+        Backend {
+            name: "sled-raw",
+            about: "raw sled 0.34, flush per write, called inline (baseline for sled)",
+            baseline: None,
+            embedded: true,
+            build: |ctx| build_raw(ctx, false),
+        },
+        Backend {
+            name: "sled-offload",
+            about: "raw sled 0.34 through spawn_blocking (the thread hop alone)",
+            baseline: Some("sled-raw"),
+            embedded: true,
+            build: |ctx| build_raw(ctx, true),
+        },
+    ]
+}
+
+struct InDir {
+    store: StowageAdapter,
+    _dir: tempfile::TempDir,
+}
+
+#[async_trait]
+impl Adapter for InDir {
+    async fn get(&self, key: &str) -> Result<bool> {
+        self.store.get(key).await
+    }
+    async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
+        self.store.put(key, payload).await
+    }
+    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
+        self.store.put_many(entries).await
+    }
+}
+
+fn build(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+    let dir = tempfile::tempdir()?;
+    let store = SledStore::builder(dir.path().join("bench.sled"))
+        .cache_capacity(cache_bytes(ctx))
+        .open()?;
+    Ok(Box::new(InDir {
+        store: StowageAdapter::new(Arc::new(store)),
+        _dir: dir,
+    }))
+}
+
+struct Raw {
+    tree: sled::Tree,
+    _db: sled::Db,
+    offload: bool,
+    _dir: tempfile::TempDir,
+}
+
+fn build_raw(ctx: &BuildContext, offload: bool) -> Result<Box<dyn Adapter>> {
+    let dir = tempfile::tempdir()?;
+    let db = sled::Config::new()
+        .path(dir.path().join("raw.sled"))
+        .cache_capacity(cache_bytes(ctx))
+        .open()?;
+    let tree = db.open_tree("bench")?;
+    Ok(Box::new(Raw {
+        tree,
+        _db: db,
+        offload,
+        _dir: dir,
+    }))
+}
+
+impl Raw {
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&sled::Tree) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if self.offload {
+            let tree = self.tree.clone();
+            tokio::task::spawn_blocking(move || f(&tree)).await?
+        } else {
+            f(&self.tree)
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for Raw {
+    async fn get(&self, key: &str) -> Result<bool> {
+        let key = key.as_bytes().to_vec();
+        self.call(move |t| Ok(t.get(key)?.map(|v| v.to_vec()).is_some()))
+            .await
+    }
+
+    async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
+        let (key, value) = (key.as_bytes().to_vec(), payload.json.clone());
+        self.call(move |t| {
+            t.insert(key, value.as_bytes())?;
+            t.flush()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (k, p) in entries {
+            batch.insert(k.as_bytes(), p.json.as_bytes());
+        }
+        self.call(move |t| {
+            t.apply_batch(batch)?;
+            t.flush()?;
+            Ok(())
+        })
+        .await
+    }
+}
