@@ -25,6 +25,9 @@ step() {
     log "$* ($((SECONDS - start))s)"
 }
 
+# RocksDB's -sys crate generates its bindings with libclang.
+need_apt libclang-dev
+
 step "formatting"
 cargo fmt --all -- --check
 
