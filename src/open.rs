@@ -10,10 +10,14 @@
 //! | `mongodb://host:port/?…` | `stowage_mongodb::MongoStore` | `mongodb` |
 //! | `dynamodb://table?endpoint=…&region=…` | `stowage_dynamodb::DynamoStore` | `dynamodb` |
 //!
+//! The local stores (`disk`, `sled`, `rocksdb`) take one option after the path:
+//! `?read_path=inline` runs point reads on the calling task (see [`ReadPath`]); the default is
+//! `offload`. Any other option is an [`ErrorKind::Config`] error.
+//!
 //! A URL whose backend is not compiled in is an [`ErrorKind::Unsupported`] error naming the
 //! feature to turn on; an unknown scheme or a malformed URL is [`ErrorKind::Config`].
 
-use stowage_core::{DynStore, Error, ErrorKind, Result};
+use stowage_core::{DynStore, Error, ErrorKind, ReadPath, Result};
 
 /// The URL schemes [`open`] knows, whether or not their backend is compiled in.
 pub const SCHEMES: [&str; 8] = [
@@ -49,15 +53,31 @@ pub fn scheme(url: &str) -> Result<(&str, &str)> {
     Ok((scheme, rest))
 }
 
+/// The path and options of a local store URL (`disk:///path?read_path=inline`).
 #[allow(dead_code)]
-fn local_path(scheme: &str, rest: &str) -> Result<std::path::PathBuf> {
-    if rest.is_empty() {
+fn local_target(scheme: &str, rest: &str) -> Result<(std::path::PathBuf, ReadPath)> {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
         return Err(Error::new(
             ErrorKind::Config,
             format!("a `{scheme}://` URL needs a path: `{scheme}:///absolute/path`"),
         ));
     }
-    Ok(std::path::PathBuf::from(rest))
+    let mut read_path = ReadPath::default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("read_path", value)) => read_path = value.parse()?,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "unknown option `{pair}` in a `{scheme}://` URL; the one option is `read_path=offload|inline`"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((std::path::PathBuf::from(path), read_path))
 }
 
 #[allow(dead_code)]
@@ -90,29 +110,38 @@ pub async fn open(url: &str) -> Result<DynStore> {
         "memory" => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
         #[cfg(feature = "disk")]
         "disk" => {
-            let path = local_path(scheme, rest)?;
-            let store = tokio::task::spawn_blocking(move || stowage_disk::DiskStore::open(path))
-                .await
-                .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task: {e}")))??;
+            let (path, read_path) = local_target(scheme, rest)?;
+            let store = tokio::task::spawn_blocking(move || {
+                stowage_disk::DiskStore::builder(path)
+                    .read_path(read_path)
+                    .open()
+            })
+            .await
+            .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task: {e}")))??;
             Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "sled")]
         "sled" => {
-            let path = local_path(scheme, rest)?;
-            let store = tokio::task::spawn_blocking(move || stowage_sled::SledStore::open(path))
-                .await
-                .map_err(|e| Error::new(ErrorKind::Backend, format!("sled open task: {e}")))??;
+            let (path, read_path) = local_target(scheme, rest)?;
+            let store = tokio::task::spawn_blocking(move || {
+                stowage_sled::SledStore::builder(path)
+                    .read_path(read_path)
+                    .open()
+            })
+            .await
+            .map_err(|e| Error::new(ErrorKind::Backend, format!("sled open task: {e}")))??;
             Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "rocksdb")]
         "rocksdb" => {
-            let path = local_path(scheme, rest)?;
-            let store =
-                tokio::task::spawn_blocking(move || stowage_rocksdb::RocksDbStore::open(path))
-                    .await
-                    .map_err(|e| {
-                        Error::new(ErrorKind::Backend, format!("rocksdb open task: {e}"))
-                    })??;
+            let (path, read_path) = local_target(scheme, rest)?;
+            let store = tokio::task::spawn_blocking(move || {
+                stowage_rocksdb::RocksDbStore::builder(path)
+                    .read_path(read_path)
+                    .open()
+            })
+            .await
+            .map_err(|e| Error::new(ErrorKind::Backend, format!("rocksdb open task: {e}")))??;
             Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "redis")]
@@ -181,6 +210,23 @@ mod tests {
             .await
             .unwrap();
         drop(store);
+        let inline = format!(
+            "disk://{}?read_path=inline",
+            dir.join("inline.redb").display()
+        );
+        let store = open(&inline).await.unwrap();
+        store
+            .put("c", "k", stowage_core::Value::empty(), None)
+            .await
+            .unwrap();
+        assert!(store.get("c", "k").await.unwrap().is_some());
+        drop(store);
+        for bad in ["?read_path=sometimes", "?cache=1", "?read_path"] {
+            let url = format!("disk://{}{bad}", dir.join("bad.redb").display());
+            let err = open(&url).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{url}");
+        }
+        assert!(!dir.join("bad.redb").exists(), "a bad URL created a file");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -48,6 +48,11 @@ struct Args {
     /// Unmeasured warm-up seconds per run.
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
+    /// Run every (backend, workload) row this many times, alternating the backends' order
+    /// between rounds; the table keeps each row's median run and the ratios show their spread.
+    /// Use an odd number (3 or 5) on a noisy machine.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
     /// Concurrent client tasks.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -107,6 +112,9 @@ fn seconds(what: &str, secs: f64, allow_zero: bool) -> Result<Duration> {
 fn config(args: &Args) -> Result<RunConfig> {
     if args.concurrency == 0 || args.concurrency > 100_000 {
         bail!("--concurrency must be between 1 and 100000");
+    }
+    if args.rounds == 0 || args.rounds > 1000 {
+        bail!("--rounds must be between 1 and 1000");
     }
     if args.keys == 0 {
         bail!("--keys must be at least 1");
@@ -250,7 +258,9 @@ async fn run(args: Args) -> Result<()> {
     } else {
         args.wrappers.iter().map(Some).collect()
     };
-    let mut results = Vec::new();
+    // Build and load every row first, then run them workload by workload, so rows compared
+    // with each other run close together in time (and, with --rounds, in alternating order).
+    let mut prepared: Vec<(String, Arc<dyn adapter::Adapter>)> = Vec::new();
     for (backend, stack) in selected
         .iter()
         .flat_map(|b| stacks.iter().enumerate().map(move |s| (b, s)))
@@ -276,24 +286,45 @@ async fn run(args: Args) -> Result<()> {
         runner::load(adapter.as_ref(), &cfg, &payloads)
             .await
             .with_context(|| format!("loading `{}`", backend.name))?;
-        for &workload in &workloads {
-            let bar = ProgressBar::new(runner::progress_len(&cfg))
-                .with_style(style.clone())
-                .with_prefix(format!("{} / {}", name, workload));
-            let result = runner::run(
-                &name,
-                adapter.clone(),
-                workload,
-                &cfg,
-                payloads.clone(),
-                &bar,
-            )
-            .await
-            .with_context(|| format!("running `{}` on `{}`", workload, backend.name))?;
-            bar.finish_with_message(format!("{:.0} ops/s", result.ops_per_sec));
-            results.push(result);
+        prepared.push((name, adapter));
+    }
+    let mut rounds: Vec<Vec<RunResult>> = vec![Vec::new(); args.rounds];
+    for &workload in &workloads {
+        for (round, results) in rounds.iter_mut().enumerate() {
+            let order: Vec<&(String, Arc<dyn adapter::Adapter>)> = if round % 2 == 0 {
+                prepared.iter().collect()
+            } else {
+                prepared.iter().rev().collect()
+            };
+            for (name, adapter) in order {
+                let prefix = if args.rounds > 1 {
+                    format!("{name} / {workload} ({}/{})", round + 1, args.rounds)
+                } else {
+                    format!("{name} / {workload}")
+                };
+                let bar = ProgressBar::new(runner::progress_len(&cfg))
+                    .with_style(style.clone())
+                    .with_prefix(prefix);
+                let result = runner::run(
+                    name,
+                    adapter.clone(),
+                    workload,
+                    &cfg,
+                    payloads.clone(),
+                    &bar,
+                )
+                .await
+                .with_context(|| format!("running `{workload}` on `{name}`"))?;
+                bar.finish_with_message(format!("{:.0} ops/s", result.ops_per_sec));
+                results.push(result);
+            }
         }
     }
+    drop(prepared);
+    let order: Vec<String> = rounds[0].iter().map(|r| r.backend.clone()).collect();
+    let mut results = report::medians(&rounds);
+    // Group the table by backend, in the order given, then by workload.
+    results.sort_by_key(|r| order.iter().position(|n| *n == r.backend));
     if let Some(python) = &python {
         for store in &args.pykv {
             for &workload in &workloads {
@@ -318,6 +349,9 @@ async fn run(args: Args) -> Result<()> {
     println!();
     print!("{}", report::table(&results));
     let mut ratios = report::ratios(&results, &selected);
+    if args.rounds > 1 {
+        ratios.extend(report::round_spreads(&rounds, &selected));
+    }
     let names: Vec<String> = selected.iter().map(|b| b.name.to_owned()).collect();
     ratios.extend(stowage_bench::wrappers::ratios(&results, &names, &labels));
     if !ratios.is_empty() {
@@ -330,6 +364,7 @@ async fn run(args: Args) -> Result<()> {
         "length": format!("{:?}", cfg.length),
         "warmup_s": cfg.warmup.as_secs_f64(),
         "concurrency": cfg.concurrency,
+        "rounds": args.rounds,
         "keys": cfg.keys,
         "value_size": cfg.value_size,
         "distribution": format!("{:?}", cfg.distribution).to_lowercase(),

@@ -78,6 +78,73 @@ pub fn ratios(results: &[RunResult], backends: &[Backend]) -> Vec<String> {
     lines
 }
 
+/// One result per (backend, workload): the run with the median ops/s over the rounds (the upper
+/// median for an even count), in the order of the first round.
+pub fn medians(rounds: &[Vec<RunResult>]) -> Vec<RunResult> {
+    let Some(first) = rounds.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .map(|r| {
+            let mut runs: Vec<&RunResult> = rounds
+                .iter()
+                .filter_map(|round| {
+                    round
+                        .iter()
+                        .find(|x| x.backend == r.backend && x.workload == r.workload)
+                })
+                .collect();
+            runs.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
+            runs[runs.len() / 2].clone()
+        })
+        .collect()
+}
+
+/// With several rounds: for each backend with a baseline, the ops/s ratio of every round (each
+/// measured next to its baseline), as median and range.
+pub fn round_spreads(rounds: &[Vec<RunResult>], backends: &[Backend]) -> Vec<String> {
+    let Some(first) = rounds.first() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for r in first {
+        let Some(base) = backends
+            .iter()
+            .find(|b| b.name == r.backend)
+            .and_then(|b| b.baseline)
+        else {
+            continue;
+        };
+        let mut per_round: Vec<f64> = rounds
+            .iter()
+            .filter_map(|round| {
+                let find = |name: &str| {
+                    round
+                        .iter()
+                        .find(|x| x.backend == name && x.workload == r.workload)
+                };
+                Some(find(&r.backend)?.ops_per_sec / find(base)?.ops_per_sec.max(f64::MIN_POSITIVE))
+            })
+            .collect();
+        if per_round.is_empty() {
+            continue;
+        }
+        per_round.sort_by(f64::total_cmp);
+        lines.push(format!(
+            "{} / {} on {}: median {:.2}x ops/s per round ({:.2}x to {:.2}x over {} rounds)",
+            r.backend,
+            base,
+            r.workload,
+            per_round[per_round.len() / 2],
+            per_round[0],
+            per_round[per_round.len() - 1],
+            per_round.len(),
+        ));
+    }
+    lines
+}
+
 /// Write `results.json`, `results.csv` and `results.svg` into `dir`.
 pub fn write_all(dir: &Path, config: &serde_json::Value, results: &[RunResult]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

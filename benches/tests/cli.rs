@@ -125,6 +125,7 @@ fn zero_duration() {
 fn zero_concurrency_and_keys() {
     fails_with(&["--concurrency", "0"], "--concurrency");
     fails_with(&["--keys", "0"], "--keys must be at least 1");
+    fails_with(&["--rounds", "0"], "--rounds must be between 1 and 1000");
     fails_with(&["--hit-rate", "1.5"], "--hit-rate");
 }
 
@@ -178,4 +179,41 @@ fn the_python_anchor_runs_the_real_package() {
         stdout.contains("memory / pykv-memory on read-heavy"),
         "{stdout}"
     );
+}
+
+#[test]
+fn rounds_keep_one_row_per_run_and_report_the_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(&[
+        "--backends",
+        "memory,moka",
+        "--workloads",
+        "c",
+        "--rounds",
+        "3",
+        "--duration",
+        "0.2",
+        "--warmup",
+        "0",
+        "--keys",
+        "100",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("memory / moka on read-only: median"),
+        "no spread line in:\n{stdout}"
+    );
+    assert!(stdout.contains("over 3 rounds"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    // The median run of each row, not one row per round.
+    assert_eq!(json["results"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["config"]["rounds"], 3);
 }

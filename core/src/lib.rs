@@ -26,10 +26,13 @@
 
 mod capabilities;
 pub mod codec;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 mod entry;
 mod error;
 mod handles;
 pub mod layer;
+mod read_path;
 pub mod rules;
 mod store;
 mod value;
@@ -43,5 +46,6 @@ pub use entry::Entry;
 pub use error::{Error, ErrorKind, Result};
 pub use handles::{Collection, DEFAULT_COLLECTION, KeyValueStoreExt, Typed};
 pub use layer::{Identity, Layer, Stack};
+pub use read_path::ReadPath;
 pub use store::{DynStore, KeyValueStore};
 pub use value::Value;

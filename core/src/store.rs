@@ -173,3 +173,120 @@ forward_store!(Arc<S>, Box<S>, &S);
 
 /// A store shared behind a trait object.
 pub type DynStore = Arc<dyn KeyValueStore>;
+
+/// Implement [`KeyValueStore`] for a type by forwarding every method to one of its fields.
+///
+/// For a store type that wraps another store (an
+/// [`EmbeddedStore`](crate::embedded::EmbeddedStore), say) and adds only inherent methods of its
+/// own. Every method is forwarded, `capabilities` and the optional ones included.
+///
+/// ```
+/// use stowage_core::{DynStore, KeyValueStore, Value, delegate_store};
+///
+/// /// A store that also knows its name.
+/// #[derive(Debug)]
+/// struct Named {
+///     inner: DynStore,
+///     name: String,
+/// }
+/// delegate_store!(Named => inner);
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> stowage_core::Result<()> {
+/// # let memory: DynStore = std::sync::Arc::new(Tiny::default());
+/// let store = Named { inner: memory, name: "cache".into() };
+/// store.put("c", "k", Value::from_json(r#"{"a":1}"#)?, None).await?;
+/// assert!(store.get("c", "k").await?.is_some());
+/// # Ok(()) }
+/// # #[derive(Debug, Default)]
+/// # struct Tiny(std::sync::Mutex<Option<Value>>);
+/// # #[stowage_core::async_trait]
+/// # impl KeyValueStore for Tiny {
+/// #     fn capabilities(&self) -> stowage_core::Capabilities { stowage_core::Capabilities::new(stowage_core::Expiry::Emulated) }
+/// #     async fn get(&self, _: &str, _: &str) -> stowage_core::Result<Option<Value>> { Ok(self.0.lock().unwrap().clone()) }
+/// #     async fn get_many(&self, _: &str, k: &[&str]) -> stowage_core::Result<Vec<Option<Value>>> { Ok(vec![None; k.len()]) }
+/// #     async fn ttl(&self, _: &str, _: &str) -> stowage_core::Result<Option<stowage_core::Entry>> { Ok(None) }
+/// #     async fn ttl_many(&self, _: &str, k: &[&str]) -> stowage_core::Result<Vec<Option<stowage_core::Entry>>> { Ok(vec![None; k.len()]) }
+/// #     async fn put(&self, _: &str, _: &str, v: Value, _: Option<std::time::Duration>) -> stowage_core::Result<()> { *self.0.lock().unwrap() = Some(v); Ok(()) }
+/// #     async fn put_many(&self, _: &str, _: &[(&str, Value)], _: Option<std::time::Duration>) -> stowage_core::Result<()> { Ok(()) }
+/// #     async fn delete(&self, _: &str, _: &str) -> stowage_core::Result<bool> { Ok(false) }
+/// #     async fn delete_many(&self, _: &str, _: &[&str]) -> stowage_core::Result<usize> { Ok(0) }
+/// # }
+/// ```
+#[macro_export]
+macro_rules! delegate_store {
+    ($ty:ty => $field:ident) => {
+        #[$crate::async_trait]
+        #[deny(clippy::missing_trait_methods)]
+        impl $crate::KeyValueStore for $ty {
+            fn capabilities(&self) -> $crate::Capabilities {
+                $crate::KeyValueStore::capabilities(&self.$field)
+            }
+            async fn get(
+                &self,
+                collection: &str,
+                key: &str,
+            ) -> $crate::Result<Option<$crate::Value>> {
+                $crate::KeyValueStore::get(&self.$field, collection, key).await
+            }
+            async fn get_many(
+                &self,
+                collection: &str,
+                keys: &[&str],
+            ) -> $crate::Result<Vec<Option<$crate::Value>>> {
+                $crate::KeyValueStore::get_many(&self.$field, collection, keys).await
+            }
+            async fn ttl(
+                &self,
+                collection: &str,
+                key: &str,
+            ) -> $crate::Result<Option<$crate::Entry>> {
+                $crate::KeyValueStore::ttl(&self.$field, collection, key).await
+            }
+            async fn ttl_many(
+                &self,
+                collection: &str,
+                keys: &[&str],
+            ) -> $crate::Result<Vec<Option<$crate::Entry>>> {
+                $crate::KeyValueStore::ttl_many(&self.$field, collection, keys).await
+            }
+            async fn put(
+                &self,
+                collection: &str,
+                key: &str,
+                value: $crate::Value,
+                ttl: Option<::std::time::Duration>,
+            ) -> $crate::Result<()> {
+                $crate::KeyValueStore::put(&self.$field, collection, key, value, ttl).await
+            }
+            async fn put_many(
+                &self,
+                collection: &str,
+                entries: &[(&str, $crate::Value)],
+                ttl: Option<::std::time::Duration>,
+            ) -> $crate::Result<()> {
+                $crate::KeyValueStore::put_many(&self.$field, collection, entries, ttl).await
+            }
+            async fn delete(&self, collection: &str, key: &str) -> $crate::Result<bool> {
+                $crate::KeyValueStore::delete(&self.$field, collection, key).await
+            }
+            async fn delete_many(&self, collection: &str, keys: &[&str]) -> $crate::Result<usize> {
+                $crate::KeyValueStore::delete_many(&self.$field, collection, keys).await
+            }
+            async fn keys(&self, collection: &str) -> $crate::Result<Vec<String>> {
+                $crate::KeyValueStore::keys(&self.$field, collection).await
+            }
+            async fn collections(&self) -> $crate::Result<Vec<String>> {
+                $crate::KeyValueStore::collections(&self.$field).await
+            }
+            async fn destroy_collection(&self, collection: &str) -> $crate::Result<bool> {
+                $crate::KeyValueStore::destroy_collection(&self.$field, collection).await
+            }
+            async fn destroy(&self) -> $crate::Result<bool> {
+                $crate::KeyValueStore::destroy(&self.$field).await
+            }
+            async fn cull(&self) -> $crate::Result<usize> {
+                $crate::KeyValueStore::cull(&self.$field).await
+            }
+        }
+    };
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stowage_core::{Error, ErrorKind, Result};
+use stowage_core::{Error, ErrorKind, ReadPath, Result};
 
 /// Default bound on one value's JSON text: 64 MiB.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 64 * 1024 * 1024;
@@ -55,12 +55,14 @@ pub struct DiskConfig {
     pub(crate) cache_size: Option<usize>,
     pub(crate) max_value_len: usize,
     pub(crate) sweep_interval: Option<Duration>,
+    pub(crate) read_path: ReadPath,
 }
 
 impl DiskConfig {
     /// The defaults, for a database file at `path` (created when missing).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         DiskConfig {
+            read_path: ReadPath::Offload,
             path: path.into(),
             durability: Durability::default(),
             cache_size: None,
@@ -101,6 +103,14 @@ impl DiskConfig {
     /// [`cull`](stowage_core::KeyValueStore::cull) removes them on demand.
     pub fn no_sweeper(mut self) -> Self {
         self.sweep_interval = None;
+        self
+    }
+
+    /// Where reads run: on Tokio's blocking pool (the default, [`ReadPath::Offload`]) or on the
+    /// calling task ([`ReadPath::Inline`], for read-mostly data that stays cached). Writes and
+    /// scans always run on the blocking pool.
+    pub fn read_path(mut self, path: ReadPath) -> Self {
+        self.read_path = path;
         self
     }
 

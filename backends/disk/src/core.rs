@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use stowage_core::codec::binary;
+use stowage_core::embedded::{Engine, Record};
 use stowage_core::{Entry, Result};
 
 use crate::config::Durability;
@@ -63,8 +64,15 @@ impl Core {
         f(&table)
     }
 
+    /// Make every earlier write durable with an empty immediate commit.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.write(Durability::Immediate, |_| Ok(()))
+    }
+}
+
+impl Engine for Core {
     /// The live entries of `keys`, in order, from one snapshot.
-    pub(crate) fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
+    fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
         self.read(|table| {
             keys.iter()
                 .map(|k| match table.get(k.as_slice()).map_err(from_redb)? {
@@ -76,7 +84,7 @@ impl Core {
     }
 
     /// Write every `(physical key, record)` pair in one transaction.
-    pub(crate) fn put_many(&self, records: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+    fn put_many(&self, records: Vec<Record>) -> Result<()> {
         self.write(self.durability, |table| {
             for (k, v) in records {
                 table
@@ -88,7 +96,7 @@ impl Core {
     }
 
     /// Remove `keys` in one transaction; the number that held live entries.
-    pub(crate) fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
+    fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
         self.write(self.durability, |table| {
             let mut live = 0;
             for k in keys {
@@ -104,7 +112,7 @@ impl Core {
     }
 
     /// Every live key of the collection whose keys lie in `[start, end)`.
-    pub(crate) fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
+    fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
         self.read(|table| {
             let mut out = Vec::new();
             for item in table.range(start..end).map_err(from_redb)? {
@@ -121,7 +129,7 @@ impl Core {
     }
 
     /// Every collection holding at least one live entry: one seek per collection.
-    pub(crate) fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
+    fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
         self.read(|table| {
             let mut out = Vec::new();
             let mut from: Vec<u8> = Vec::new();
@@ -145,7 +153,7 @@ impl Core {
     }
 
     /// Remove every entry in `[start, end)`; whether there were any.
-    pub(crate) fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
+    fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
         self.write(Durability::Immediate, |table| {
             let mut any = false;
             table
@@ -159,7 +167,7 @@ impl Core {
     }
 
     /// Remove everything; whether there was anything.
-    pub(crate) fn clear(&self) -> Result<bool> {
+    fn clear(&self) -> Result<bool> {
         self.write(Durability::Immediate, |table| {
             let any = !table.is_empty().map_err(from_redb)?;
             table.retain(|_, _| false).map_err(from_redb)?;
@@ -171,7 +179,7 @@ impl Core {
     ///
     /// Expired keys are found from a read snapshot, then removed in batches of [`CULL_BATCH`],
     /// each re-checked inside its write transaction so a fresh write is never removed.
-    pub(crate) fn cull(&self, now: SystemTime) -> Result<usize> {
+    fn cull(&self, now: SystemTime) -> Result<usize> {
         let expired: Vec<Vec<u8>> = self.read(|table| {
             let mut out = Vec::new();
             for item in table.iter().map_err(from_redb)? {
@@ -203,11 +211,6 @@ impl Core {
             })?;
         }
         Ok(removed)
-    }
-
-    /// Make every earlier write durable with an empty immediate commit.
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.write(Durability::Immediate, |_| Ok(()))
     }
 }
 

@@ -36,8 +36,11 @@ async fn short_ttl_writes_keep_the_file_bounded() {
     eprintln!(
         "disk: wrote {written} value bytes; file max {early} in the first third, {late} in the last"
     );
+    // redb grows its file by doubling a region; when a busy machine delays one sweep, the live
+    // set can outgrow the region once. One doubling is allowed, steady growth is not: a store that
+    // kept expired entries would reach about three times its early size by the last third.
     assert!(
-        late <= early + early / 2 + (1 << 20),
+        late <= 2 * early + (1 << 20),
         "the file keeps growing: {early} bytes early, {late} late ({sizes:?})"
     );
     assert!(

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stowage_core::{Error, ErrorKind, Result};
+use stowage_core::{Error, ErrorKind, ReadPath, Result};
 
 /// Default bound on one value's JSON text: 64 MiB.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 64 * 1024 * 1024;
@@ -59,12 +59,14 @@ pub struct RocksDbConfig {
     pub(crate) periodic_compaction: Duration,
     pub(crate) write_buffer_size: Option<usize>,
     pub(crate) max_value_len: usize,
+    pub(crate) read_path: ReadPath,
 }
 
 impl RocksDbConfig {
     /// The defaults, for a RocksDB directory at `path` (created when missing).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         RocksDbConfig {
+            read_path: ReadPath::Offload,
             path: path.into(),
             durability: Durability::default(),
             compression: true,
@@ -105,6 +107,14 @@ impl RocksDbConfig {
     /// 1 GiB.
     pub fn max_value_len(mut self, max: usize) -> Self {
         self.max_value_len = max;
+        self
+    }
+
+    /// Where reads run: on Tokio's blocking pool (the default, [`ReadPath::Offload`]) or on the
+    /// calling task ([`ReadPath::Inline`], for read-mostly data that stays cached). Writes and
+    /// scans always run on the blocking pool.
+    pub fn read_path(mut self, path: ReadPath) -> Self {
+        self.read_path = path;
         self
     }
 

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions};
 use stowage_core::codec::binary;
+use stowage_core::embedded::{Engine, Record};
 use stowage_core::{Entry, Result};
 
 use crate::config::Durability;
@@ -79,8 +80,29 @@ impl Core {
             .collect()
     }
 
+    fn scan(&self, start: &[u8], end: &[u8]) -> rocksdb::DBIterator<'_> {
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_upper_bound(end);
+        self.db
+            .iterator_opt(IteratorMode::From(start, Direction::Forward), opts)
+    }
+
+    /// Compact the whole key range now: the expiry filter drops every expired entry and the
+    /// space of deleted ones is reclaimed.
+    pub(crate) fn compact(&self) {
+        self.db.compact_range::<&[u8], &[u8]>(None, None);
+    }
+
+    /// Flush the memtable to an SST file and fsync the WAL.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.db.flush_wal(true).map_err(from_rocks)?;
+        self.db.flush().map_err(from_rocks)
+    }
+}
+
+impl Engine for Core {
     /// The live entries of `keys`, in order.
-    pub(crate) fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
+    fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
         if let [key] = keys {
             return Ok(vec![match self.db.get_pinned(key).map_err(from_rocks)? {
                 Some(v) => binary::decode_live(&v, now)?,
@@ -98,9 +120,9 @@ impl Core {
     }
 
     /// Write every `(physical key, record)` pair atomically (one write batch).
-    pub(crate) fn put_many(&self, records: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+    fn put_many(&self, records: Vec<Record>) -> Result<()> {
         let _held = self.lock(records.iter().map(|(k, _)| k.as_slice()));
-        if let [(k, v)] = records {
+        if let [(k, v)] = records.as_slice() {
             return self.db.put_opt(k, v, &self.write).map_err(from_rocks);
         }
         let mut batch = WriteBatch::default();
@@ -111,7 +133,7 @@ impl Core {
     }
 
     /// Remove `keys` atomically; the number that held live entries.
-    pub(crate) fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
+    fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
         let _held = self.lock(keys.iter().map(Vec::as_slice));
         let mut live = 0;
         let mut batch = WriteBatch::default();
@@ -135,15 +157,8 @@ impl Core {
         Ok(live)
     }
 
-    fn scan(&self, start: &[u8], end: &[u8]) -> rocksdb::DBIterator<'_> {
-        let mut opts = ReadOptions::default();
-        opts.set_iterate_upper_bound(end);
-        self.db
-            .iterator_opt(IteratorMode::From(start, Direction::Forward), opts)
-    }
-
     /// Every live key of the collection whose keys lie in `[start, end)`.
-    pub(crate) fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
+    fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for item in self.scan(start, end) {
             let (k, v) = item.map_err(from_rocks)?;
@@ -158,7 +173,7 @@ impl Core {
     }
 
     /// Every collection holding at least one live entry: one seek per collection.
-    pub(crate) fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
+    fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
         let mut out = Vec::new();
         let mut from: Vec<u8> = Vec::new();
         'seek: loop {
@@ -179,7 +194,7 @@ impl Core {
     }
 
     /// Remove every entry in `[start, end)` with one range deletion; whether there were any.
-    pub(crate) fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
+    fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
         let any = match self.scan(start, end).next() {
             Some(item) => item.map(|_| true).map_err(from_rocks)?,
             None => false,
@@ -193,13 +208,13 @@ impl Core {
     }
 
     /// Remove everything; whether there was anything.
-    pub(crate) fn clear(&self) -> Result<bool> {
+    fn clear(&self) -> Result<bool> {
         self.remove_range(&[], ALL_END)
     }
 
     /// Remove every entry expired at `now`; the number removed. Each key is re-checked under its
     /// stripe lock, so a fresh write is never removed. The space is reclaimed at compaction.
-    pub(crate) fn cull(&self, now: SystemTime) -> Result<usize> {
+    fn cull(&self, now: SystemTime) -> Result<usize> {
         let mut expired_keys = Vec::new();
         for item in self.scan(&[], ALL_END) {
             let (k, v) = item.map_err(from_rocks)?;
@@ -223,17 +238,5 @@ impl Core {
             }
         }
         Ok(removed)
-    }
-
-    /// Compact the whole key range now: the expiry filter drops every expired entry and the
-    /// space of deleted ones is reclaimed.
-    pub(crate) fn compact(&self) {
-        self.db.compact_range::<&[u8], &[u8]>(None, None);
-    }
-
-    /// Flush the memtable to an SST file and fsync the WAL.
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.db.flush_wal(true).map_err(from_rocks)?;
-        self.db.flush().map_err(from_rocks)
     }
 }

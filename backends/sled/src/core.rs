@@ -7,6 +7,7 @@
 use std::time::SystemTime;
 
 use stowage_core::codec::binary;
+use stowage_core::embedded::{Engine, Record};
 use stowage_core::{Entry, Result};
 
 use crate::config::Durability;
@@ -43,8 +44,20 @@ impl Core {
         Ok(())
     }
 
+    /// fsync everything written so far.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.db.flush().map(drop).map_err(from_sled)
+    }
+
+    /// Bytes sled's files take on disk.
+    pub(crate) fn size_on_disk(&self) -> Result<u64> {
+        self.db.size_on_disk().map_err(from_sled)
+    }
+}
+
+impl Engine for Core {
     /// The live entries of `keys`, in order.
-    pub(crate) fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
+    fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
         keys.iter()
             .map(|k| match self.tree.get(k).map_err(from_sled)? {
                 Some(v) => binary::decode_live(&v, now),
@@ -54,7 +67,7 @@ impl Core {
     }
 
     /// Write every `(physical key, record)` pair atomically (one sled batch).
-    pub(crate) fn put_many(&self, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+    fn put_many(&self, records: Vec<Record>) -> Result<()> {
         if let [(k, v)] = records.as_slice() {
             self.tree
                 .insert(k.as_slice(), v.as_slice())
@@ -70,7 +83,7 @@ impl Core {
     }
 
     /// Remove `keys`; the number that held live entries.
-    pub(crate) fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
+    fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
         let mut live = 0;
         let mut any = false;
         for k in keys {
@@ -89,7 +102,7 @@ impl Core {
     }
 
     /// Every live key of the collection whose keys lie in `[start, end)`.
-    pub(crate) fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
+    fn keys(&self, start: &[u8], end: &[u8], now: SystemTime) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for item in self.tree.range(start..end) {
             let (k, v) = item.map_err(from_sled)?;
@@ -104,7 +117,7 @@ impl Core {
     }
 
     /// Every collection holding at least one live entry: one seek per collection.
-    pub(crate) fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
+    fn collections(&self, now: SystemTime) -> Result<Vec<String>> {
         let mut out = Vec::new();
         let mut from: Vec<u8> = Vec::new();
         'seek: loop {
@@ -125,7 +138,7 @@ impl Core {
     }
 
     /// Remove every entry in `[start, end)`; whether there were any.
-    pub(crate) fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
+    fn remove_range(&self, start: &[u8], end: &[u8]) -> Result<bool> {
         let mut batch = sled::Batch::default();
         let mut any = false;
         for item in self.tree.range(start..end) {
@@ -141,7 +154,7 @@ impl Core {
     }
 
     /// Remove everything; whether there was anything.
-    pub(crate) fn clear(&self) -> Result<bool> {
+    fn clear(&self) -> Result<bool> {
         let any = !self.tree.is_empty();
         self.tree.clear().map_err(from_sled)?;
         self.tree.flush().map_err(from_sled)?;
@@ -150,7 +163,7 @@ impl Core {
 
     /// Remove every entry expired at `now`; the number removed. Each removal is a
     /// compare-and-swap against the expired record, so a fresh write is never removed.
-    pub(crate) fn cull(&self, now: SystemTime) -> Result<usize> {
+    fn cull(&self, now: SystemTime) -> Result<usize> {
         let mut removed = 0;
         for item in self.tree.iter() {
             let (k, v) = item.map_err(from_sled)?;
@@ -168,16 +181,6 @@ impl Core {
             self.tree.flush().map_err(from_sled)?;
         }
         Ok(removed)
-    }
-
-    /// fsync everything written so far.
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.db.flush().map(drop).map_err(from_sled)
-    }
-
-    /// Bytes sled's files take on disk.
-    pub(crate) fn size_on_disk(&self) -> Result<u64> {
-        self.db.size_on_disk().map_err(from_sled)
     }
 }
 

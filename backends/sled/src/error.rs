@@ -19,10 +19,3 @@ pub(crate) fn from_sled(err: sled::Error) -> Error {
         .with_backend(BACKEND)
         .with_source(err)
 }
-
-/// An I/O error around the store (starting the sweeper thread).
-pub(crate) fn from_io(what: &str, err: std::io::Error) -> Error {
-    Error::new(ErrorKind::Backend, format!("{what}: {err}"))
-        .with_backend(BACKEND)
-        .with_source(err)
-}

@@ -6,10 +6,10 @@ mod config;
 mod core;
 mod error;
 mod store;
-mod sweeper;
 
 pub use config::{DEFAULT_MAX_VALUE_LEN, DEFAULT_SWEEP_INTERVAL, Durability, SledConfig};
 pub use store::SledStore;
+pub use stowage_core::ReadPath;
 
 /// The sled version this crate is built on, re-exported for callers who open the files directly.
 pub use sled;

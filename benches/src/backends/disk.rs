@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use async_trait::async_trait;
-use stowage_disk::DiskStore;
 use stowage_disk::redb::{self, ReadableDatabase};
+use stowage_disk::{DiskStore, ReadPath};
 
 use super::{Backend, BuildContext};
 use crate::adapter::{Adapter, Payload, StowageAdapter};
@@ -24,7 +24,14 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "stowage-disk: redb file, fsync per write, spawn_blocking",
             baseline: Some("redb"),
             embedded: true,
-            build,
+            build: |ctx| build_with(ctx, ReadPath::Offload),
+        },
+        Backend {
+            name: "disk-inline",
+            about: "stowage-disk: redb file, fsync per write, reads on the calling task (ReadPath::Inline)",
+            baseline: Some("redb"),
+            embedded: true,
+            build: |ctx| build_with(ctx, ReadPath::Inline),
         },
         Backend {
             name: "redb",
@@ -61,10 +68,11 @@ impl Adapter for InDir {
     }
 }
 
-fn build(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
     let dir = tempfile::tempdir()?;
     let store = DiskStore::builder(dir.path().join("bench.redb"))
         .cache_size(cache_bytes(ctx))
+        .read_path(read_path)
         .open()?;
     Ok(Box::new(InDir {
         store: StowageAdapter::new(Arc::new(store)),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use async_trait::async_trait;
-use stowage_rocksdb::RocksDbStore;
 use stowage_rocksdb::rocksdb;
+use stowage_rocksdb::{ReadPath, RocksDbStore};
 
 use super::{Backend, BuildContext};
 use crate::adapter::{Adapter, Payload, StowageAdapter};
@@ -21,7 +21,14 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "stowage-rocksdb: WAL fsync per write, spawn_blocking",
             baseline: Some("rocksdb-raw"),
             embedded: true,
-            build,
+            build: |ctx| build_with(ctx, ReadPath::Offload),
+        },
+        Backend {
+            name: "rocksdb-inline",
+            about: "stowage-rocksdb: WAL fsync per write, reads on the calling task (ReadPath::Inline)",
+            baseline: Some("rocksdb-raw"),
+            embedded: true,
+            build: |ctx| build_with(ctx, ReadPath::Inline),
         },
         Backend {
             name: "rocksdb-raw",
@@ -58,9 +65,11 @@ impl Adapter for InDir {
     }
 }
 
-fn build(_ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+fn build_with(_: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
     let dir = tempfile::tempdir()?;
-    let store = RocksDbStore::open(dir.path().join("bench.rocksdb"))?;
+    let store = RocksDbStore::builder(dir.path().join("bench.rocksdb"))
+        .read_path(read_path)
+        .open()?;
     Ok(Box::new(InDir {
         store: StowageAdapter::new(Arc::new(store)),
         _dir: dir,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use async_trait::async_trait;
-use stowage_sled::{SledStore, sled};
+use stowage_sled::{ReadPath, SledStore, sled};
 
 use super::{Backend, BuildContext};
 use crate::adapter::{Adapter, Payload, StowageAdapter};
@@ -23,7 +23,14 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "stowage-sled: sled 0.34, flush per write, spawn_blocking",
             baseline: Some("sled-raw"),
             embedded: true,
-            build,
+            build: |ctx| build_with(ctx, ReadPath::Offload),
+        },
+        Backend {
+            name: "sled-inline",
+            about: "stowage-sled: sled 0.34, flush per write, reads on the calling task (ReadPath::Inline)",
+            baseline: Some("sled-raw"),
+            embedded: true,
+            build: |ctx| build_with(ctx, ReadPath::Inline),
         },
         Backend {
             name: "sled-raw",
@@ -60,10 +67,11 @@ impl Adapter for InDir {
     }
 }
 
-fn build(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
+fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
     let dir = tempfile::tempdir()?;
     let store = SledStore::builder(dir.path().join("bench.sled"))
         .cache_capacity(cache_bytes(ctx))
+        .read_path(read_path)
         .open()?;
     Ok(Box::new(InDir {
         store: StowageAdapter::new(Arc::new(store)),
