@@ -2,10 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use stowage_core::embedded::EmbeddedStore;
-use stowage_core::{Capabilities, Expiry, ReadPath, Result};
+use stowage_core::{Capabilities, Error, ErrorKind, Expiry, ReadPath, Result};
 
 use crate::config::{Durability, RocksDbConfig};
 use crate::core::Core;
