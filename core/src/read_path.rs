@@ -24,7 +24,9 @@
 #[non_exhaustive]
 pub enum ReadPath {
     /// Run reads on Tokio's blocking pool: a read that waits on the disk never stalls a runtime
-    /// worker. The default.
+    /// worker. An engine that can tell that a read needs no disk I/O answers it on the calling
+    /// task (RocksDB, from its memtables and block cache); redb and sled cannot tell, so all
+    /// their reads move. The default.
     #[default]
     Offload,
     /// Run reads on the calling task, as a direct call to the engine would. As fast as the raw

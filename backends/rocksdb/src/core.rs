@@ -11,7 +11,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions};
+use rocksdb::{Direction, IteratorMode, ReadOptions, ReadTier, WriteBatch, WriteOptions};
 use stowage_core::codec::binary;
 use stowage_core::embedded::{Engine, Record};
 use stowage_core::{Entry, Result};
@@ -117,6 +117,30 @@ impl Engine for Core {
                 None => Ok(None),
             })
             .collect()
+    }
+
+    /// Answer from the memtables and the block cache only (`ReadTier::BlockCache`): RocksDB
+    /// returns `Incomplete` instead of reading a block from disk, and the read is offloaded.
+    fn get_many_cached(
+        &self,
+        keys: &[Vec<u8>],
+        now: SystemTime,
+    ) -> Option<Result<Vec<Option<Entry>>>> {
+        let mut opts = ReadOptions::default();
+        opts.set_read_tier(ReadTier::BlockCache);
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.db.get_pinned_opt(key, &opts) {
+                Ok(Some(v)) => match binary::decode_live(&v, now) {
+                    Ok(entry) => out.push(entry),
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(None) => out.push(None),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return None,
+                Err(e) => return Some(Err(from_rocks(e))),
+            }
+        }
+        Some(Ok(out))
     }
 
     /// Write every `(physical key, record)` pair atomically (one write batch).

@@ -9,8 +9,9 @@
 //!   reaches the disk;
 //! - entries are encoded with `created_at` and `expires_at`, and expired entries are filtered out
 //!   of every read and listing;
-//! - engine calls run on Tokio's blocking pool, so a runtime worker never waits on disk I/O, with
-//!   one opt-in exception for point reads ([`ReadPath::Inline`]);
+//! - engine calls run on Tokio's blocking pool, so a runtime worker never waits on disk I/O;
+//!   point reads the engine can answer from memory alone ([`Engine::get_many_cached`]) stay on
+//!   the calling task, and [`ReadPath::Inline`] runs every point read there;
 //! - an optional [`Sweeper`] thread culls expired entries at an interval.
 //!
 //! The backend's own store type holds an `EmbeddedStore` and forwards the trait to it with
@@ -43,6 +44,19 @@ pub trait Engine: Send + Sync + 'static {
     /// The live entries of `keys`, in order, from one consistent view. A damaged envelope is a
     /// [`ErrorKind::Corrupted`] error.
     fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>>;
+    /// The live entries of `keys` when the engine can answer from memory alone, without waiting
+    /// on the disk (RocksDB: its memtables and block cache); `None` when any key would need a
+    /// disk read, or when the engine cannot tell. With [`ReadPath::Offload`] a read tries this on
+    /// the calling task first and moves to the blocking pool only on `None`. The default is
+    /// `None`.
+    fn get_many_cached(
+        &self,
+        keys: &[Vec<u8>],
+        now: SystemTime,
+    ) -> Option<Result<Vec<Option<Entry>>>> {
+        let _ = (keys, now);
+        None
+    }
     /// Write every record atomically, with the engine's configured durability.
     fn put_many(&self, records: Vec<Record>) -> Result<()>;
     /// Remove `keys`; how many of them held live (unexpired) entries.
@@ -241,10 +255,13 @@ impl<E: Engine> EmbeddedStore<E> {
                     .get_many(&pks, now)
                     .map_err(ctx(self.backend, op, collection))
             }
-            ReadPath::Offload => {
-                self.run(op, collection, move |engine| engine.get_many(&pks, now))
-                    .await
-            }
+            ReadPath::Offload => match self.engine.get_many_cached(&pks, now) {
+                Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
+                None => {
+                    self.run(op, collection, move |engine| engine.get_many(&pks, now))
+                        .await
+                }
+            },
         }
     }
 }
