@@ -30,6 +30,8 @@ const CULL_BATCH: usize = 1024;
 pub(crate) struct Core {
     db: rocksdb::DB,
     write: WriteOptions,
+    /// Reads that RocksDB answers from memory only (`ReadTier::BlockCache`), built once.
+    cached_read: ReadOptions,
     stripes: Vec<Mutex<()>>,
 }
 
@@ -62,9 +64,12 @@ impl Core {
             Durability::Wal => write.set_sync(false),
             Durability::None => write.disable_wal(true),
         }
+        let mut cached_read = ReadOptions::default();
+        cached_read.set_read_tier(ReadTier::BlockCache);
         Core {
             db,
             write,
+            cached_read,
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
         }
     }
@@ -126,11 +131,9 @@ impl Engine for Core {
         keys: &[Vec<u8>],
         now: SystemTime,
     ) -> Option<Result<Vec<Option<Entry>>>> {
-        let mut opts = ReadOptions::default();
-        opts.set_read_tier(ReadTier::BlockCache);
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            match self.db.get_pinned_opt(key, &opts) {
+            match self.db.get_pinned_opt(key, &self.cached_read) {
                 Ok(Some(v)) => match binary::decode_live(&v, now) {
                     Ok(entry) => out.push(entry),
                     Err(e) => return Some(Err(e)),
