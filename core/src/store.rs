@@ -118,58 +118,9 @@ pub trait KeyValueStore: Send + Sync + Debug {
     }
 }
 
-macro_rules! forward_store {
-    ($($ty:ty),*) => {$(
-        #[async_trait]
-        #[deny(clippy::missing_trait_methods)]
-        impl<S: KeyValueStore + ?Sized> KeyValueStore for $ty {
-            fn capabilities(&self) -> Capabilities {
-                (**self).capabilities()
-            }
-            async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-                (**self).get(collection, key).await
-            }
-            async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-                (**self).get_many(collection, keys).await
-            }
-            async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-                (**self).ttl(collection, key).await
-            }
-            async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-                (**self).ttl_many(collection, keys).await
-            }
-            async fn put(&self, collection: &str, key: &str, value: Value, ttl: Option<Duration>) -> Result<()> {
-                (**self).put(collection, key, value, ttl).await
-            }
-            async fn put_many(&self, collection: &str, entries: &[(&str, Value)], ttl: Option<Duration>) -> Result<()> {
-                (**self).put_many(collection, entries, ttl).await
-            }
-            async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-                (**self).delete(collection, key).await
-            }
-            async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-                (**self).delete_many(collection, keys).await
-            }
-            async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-                (**self).keys(collection).await
-            }
-            async fn collections(&self) -> Result<Vec<String>> {
-                (**self).collections().await
-            }
-            async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-                (**self).destroy_collection(collection).await
-            }
-            async fn destroy(&self) -> Result<bool> {
-                (**self).destroy().await
-            }
-            async fn cull(&self) -> Result<usize> {
-                (**self).cull().await
-            }
-        }
-    )*};
-}
-
-forward_store!(Arc<S>, Box<S>, &S);
+crate::__store_impl!([S: KeyValueStore + ?Sized] Arc<S>, deref);
+crate::__store_impl!([S: KeyValueStore + ?Sized] Box<S>, deref);
+crate::__store_impl!([S: KeyValueStore + ?Sized] &S, deref);
 
 /// A store shared behind a trait object.
 pub type DynStore = Arc<dyn KeyValueStore>;
@@ -215,39 +166,42 @@ pub type DynStore = Arc<dyn KeyValueStore>;
 #[macro_export]
 macro_rules! delegate_store {
     ($ty:ty => $field:ident) => {
+        $crate::__store_impl!([] $ty, field $field);
+    };
+}
+
+/// The one forwarding `impl KeyValueStore` behind [`delegate_store!`] and the impls for `Arc`,
+/// `Box` and `&`: every method calls the same method of the inner store, reached by `deref`
+/// (`&**self`) or `field NAME` (`&self.NAME`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_impl {
+    ([$($generics:tt)*] $ty:ty, $($how:tt)+) => {
         #[$crate::async_trait]
         #[deny(clippy::missing_trait_methods)]
-        impl $crate::KeyValueStore for $ty {
+        impl<$($generics)*> $crate::KeyValueStore for $ty {
             fn capabilities(&self) -> $crate::Capabilities {
-                $crate::KeyValueStore::capabilities(&self.$field)
+                $crate::KeyValueStore::capabilities($crate::__store_impl!(@inner self, $($how)+))
             }
-            async fn get(
-                &self,
-                collection: &str,
-                key: &str,
-            ) -> $crate::Result<Option<$crate::Value>> {
-                $crate::KeyValueStore::get(&self.$field, collection, key).await
+            async fn get(&self, collection: &str, key: &str) -> $crate::Result<Option<$crate::Value>> {
+                $crate::KeyValueStore::get($crate::__store_impl!(@inner self, $($how)+), collection, key).await
             }
             async fn get_many(
                 &self,
                 collection: &str,
                 keys: &[&str],
             ) -> $crate::Result<Vec<Option<$crate::Value>>> {
-                $crate::KeyValueStore::get_many(&self.$field, collection, keys).await
+                $crate::KeyValueStore::get_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
             }
-            async fn ttl(
-                &self,
-                collection: &str,
-                key: &str,
-            ) -> $crate::Result<Option<$crate::Entry>> {
-                $crate::KeyValueStore::ttl(&self.$field, collection, key).await
+            async fn ttl(&self, collection: &str, key: &str) -> $crate::Result<Option<$crate::Entry>> {
+                $crate::KeyValueStore::ttl($crate::__store_impl!(@inner self, $($how)+), collection, key).await
             }
             async fn ttl_many(
                 &self,
                 collection: &str,
                 keys: &[&str],
             ) -> $crate::Result<Vec<Option<$crate::Entry>>> {
-                $crate::KeyValueStore::ttl_many(&self.$field, collection, keys).await
+                $crate::KeyValueStore::ttl_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
             }
             async fn put(
                 &self,
@@ -256,7 +210,7 @@ macro_rules! delegate_store {
                 value: $crate::Value,
                 ttl: Option<::std::time::Duration>,
             ) -> $crate::Result<()> {
-                $crate::KeyValueStore::put(&self.$field, collection, key, value, ttl).await
+                $crate::KeyValueStore::put($crate::__store_impl!(@inner self, $($how)+), collection, key, value, ttl).await
             }
             async fn put_many(
                 &self,
@@ -264,29 +218,35 @@ macro_rules! delegate_store {
                 entries: &[(&str, $crate::Value)],
                 ttl: Option<::std::time::Duration>,
             ) -> $crate::Result<()> {
-                $crate::KeyValueStore::put_many(&self.$field, collection, entries, ttl).await
+                $crate::KeyValueStore::put_many($crate::__store_impl!(@inner self, $($how)+), collection, entries, ttl).await
             }
             async fn delete(&self, collection: &str, key: &str) -> $crate::Result<bool> {
-                $crate::KeyValueStore::delete(&self.$field, collection, key).await
+                $crate::KeyValueStore::delete($crate::__store_impl!(@inner self, $($how)+), collection, key).await
             }
             async fn delete_many(&self, collection: &str, keys: &[&str]) -> $crate::Result<usize> {
-                $crate::KeyValueStore::delete_many(&self.$field, collection, keys).await
+                $crate::KeyValueStore::delete_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
             }
             async fn keys(&self, collection: &str) -> $crate::Result<Vec<String>> {
-                $crate::KeyValueStore::keys(&self.$field, collection).await
+                $crate::KeyValueStore::keys($crate::__store_impl!(@inner self, $($how)+), collection).await
             }
             async fn collections(&self) -> $crate::Result<Vec<String>> {
-                $crate::KeyValueStore::collections(&self.$field).await
+                $crate::KeyValueStore::collections($crate::__store_impl!(@inner self, $($how)+)).await
             }
             async fn destroy_collection(&self, collection: &str) -> $crate::Result<bool> {
-                $crate::KeyValueStore::destroy_collection(&self.$field, collection).await
+                $crate::KeyValueStore::destroy_collection($crate::__store_impl!(@inner self, $($how)+), collection).await
             }
             async fn destroy(&self) -> $crate::Result<bool> {
-                $crate::KeyValueStore::destroy(&self.$field).await
+                $crate::KeyValueStore::destroy($crate::__store_impl!(@inner self, $($how)+)).await
             }
             async fn cull(&self) -> $crate::Result<usize> {
-                $crate::KeyValueStore::cull(&self.$field).await
+                $crate::KeyValueStore::cull($crate::__store_impl!(@inner self, $($how)+)).await
             }
         }
+    };
+    (@inner $this:ident, deref) => {
+        &**$this
+    };
+    (@inner $this:ident, field $field:ident) => {
+        &$this.$field
     };
 }
