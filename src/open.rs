@@ -80,6 +80,21 @@ fn local_target(scheme: &str, rest: &str) -> Result<(std::path::PathBuf, ReadPat
     Ok((std::path::PathBuf::from(path), read_path))
 }
 
+/// Open a local store on the blocking pool: opening reads and may create files.
+#[allow(dead_code)]
+async fn open_blocking<S>(
+    scheme: &str,
+    open: impl FnOnce() -> Result<S> + Send + 'static,
+) -> Result<DynStore>
+where
+    S: stowage_core::KeyValueStore + 'static,
+{
+    let store = tokio::task::spawn_blocking(open)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Backend, format!("{scheme} open task: {e}")))??;
+    Ok(std::sync::Arc::new(store))
+}
+
 #[allow(dead_code)]
 fn not_built(scheme: &str, feature: &str) -> Error {
     Error::new(
@@ -111,38 +126,32 @@ pub async fn open(url: &str) -> Result<DynStore> {
         #[cfg(feature = "disk")]
         "disk" => {
             let (path, read_path) = local_target(scheme, rest)?;
-            let store = tokio::task::spawn_blocking(move || {
+            open_blocking(scheme, move || {
                 stowage_disk::DiskStore::builder(path)
                     .read_path(read_path)
                     .open()
             })
             .await
-            .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task: {e}")))??;
-            Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "sled")]
         "sled" => {
             let (path, read_path) = local_target(scheme, rest)?;
-            let store = tokio::task::spawn_blocking(move || {
+            open_blocking(scheme, move || {
                 stowage_sled::SledStore::builder(path)
                     .read_path(read_path)
                     .open()
             })
             .await
-            .map_err(|e| Error::new(ErrorKind::Backend, format!("sled open task: {e}")))??;
-            Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "rocksdb")]
         "rocksdb" => {
             let (path, read_path) = local_target(scheme, rest)?;
-            let store = tokio::task::spawn_blocking(move || {
+            open_blocking(scheme, move || {
                 stowage_rocksdb::RocksDbStore::builder(path)
                     .read_path(read_path)
                     .open()
             })
             .await
-            .map_err(|e| Error::new(ErrorKind::Backend, format!("rocksdb open task: {e}")))??;
-            Ok(std::sync::Arc::new(store))
         }
         #[cfg(feature = "redis")]
         "redis" | "rediss" => Ok(std::sync::Arc::new(
