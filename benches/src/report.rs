@@ -54,14 +54,17 @@ fn ratio_line(r: &RunResult, base: &RunResult) -> String {
     )
 }
 
+/// The run of `backend` on `workload` in `results`, if there is one.
+fn find<'a>(results: &'a [RunResult], backend: &str, workload: &str) -> Option<&'a RunResult> {
+    results
+        .iter()
+        .find(|r| r.backend == backend && r.workload == workload)
+}
+
 /// One line per backend and workload whose raw baseline, or Python anchor (`pykv-<backend>`),
 /// ran in the same invocation.
 pub fn ratios(results: &[RunResult], backends: &[Backend]) -> Vec<String> {
-    let find = |name: &str, workload: &str| {
-        results
-            .iter()
-            .find(|b| b.backend == name && b.workload == workload)
-    };
+    let find = |name: &str, workload: &str| find(results, name, workload);
     let mut lines = Vec::new();
     for r in results {
         let baseline = backends
@@ -89,11 +92,7 @@ pub fn medians(rounds: &[Vec<RunResult>]) -> Vec<RunResult> {
         .map(|r| {
             let mut runs: Vec<&RunResult> = rounds
                 .iter()
-                .filter_map(|round| {
-                    round
-                        .iter()
-                        .find(|x| x.backend == r.backend && x.workload == r.workload)
-                })
+                .filter_map(|round| find(round, &r.backend, &r.workload))
                 .collect();
             runs.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
             runs[runs.len() / 2].clone()
@@ -119,12 +118,9 @@ pub fn round_spreads(rounds: &[Vec<RunResult>], backends: &[Backend]) -> Vec<Str
         let mut per_round: Vec<f64> = rounds
             .iter()
             .filter_map(|round| {
-                let find = |name: &str| {
-                    round
-                        .iter()
-                        .find(|x| x.backend == name && x.workload == r.workload)
-                };
-                Some(find(&r.backend)?.ops_per_sec / find(base)?.ops_per_sec.max(f64::MIN_POSITIVE))
+                let run = find(round, &r.backend, &r.workload)?;
+                let base = find(round, base, &r.workload)?;
+                Some(run.ops_per_sec / base.ops_per_sec.max(f64::MIN_POSITIVE))
             })
             .collect();
         if per_round.is_empty() {
