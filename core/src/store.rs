@@ -173,73 +173,182 @@ macro_rules! delegate_store {
 /// The one forwarding `impl KeyValueStore` behind [`delegate_store!`] and the impls for `Arc`,
 /// `Box` and `&`: every method calls the same method of the inner store, reached by `deref`
 /// (`&**self`) or `field NAME` (`&self.NAME`).
+/// The future every `KeyValueStore` method returns, as `#[async_trait]` spells it; used by the
+/// forwarding impls of [`delegate_store!`].
+#[doc(hidden)]
+pub type __BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __store_impl {
+    // The methods are written out as `#[async_trait]` expands them and return the inner store's
+    // future as it is: forwarding adds no box and no poll layer of its own.
     ([$($generics:tt)*] $ty:ty, $($how:tt)+) => {
-        #[$crate::async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<$($generics)*> $crate::KeyValueStore for $ty {
             fn capabilities(&self) -> $crate::Capabilities {
                 $crate::KeyValueStore::capabilities($crate::__store_impl!(@inner self, $($how)+))
             }
-            async fn get(&self, collection: &str, key: &str) -> $crate::Result<Option<$crate::Value>> {
-                $crate::KeyValueStore::get($crate::__store_impl!(@inner self, $($how)+), collection, key).await
+            fn get<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                key: &'life2 str,
+            ) -> $crate::__BoxFuture<'async_trait, Option<$crate::Value>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::get($crate::__store_impl!(@inner self, $($how)+), collection, key)
             }
-            async fn get_many(
-                &self,
-                collection: &str,
-                keys: &[&str],
-            ) -> $crate::Result<Vec<Option<$crate::Value>>> {
-                $crate::KeyValueStore::get_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
+            fn get_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                keys: &'life2 [&'life3 str],
+            ) -> $crate::__BoxFuture<'async_trait, Vec<Option<$crate::Value>>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::get_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
             }
-            async fn ttl(&self, collection: &str, key: &str) -> $crate::Result<Option<$crate::Entry>> {
-                $crate::KeyValueStore::ttl($crate::__store_impl!(@inner self, $($how)+), collection, key).await
+            fn ttl<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                key: &'life2 str,
+            ) -> $crate::__BoxFuture<'async_trait, Option<$crate::Entry>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::ttl($crate::__store_impl!(@inner self, $($how)+), collection, key)
             }
-            async fn ttl_many(
-                &self,
-                collection: &str,
-                keys: &[&str],
-            ) -> $crate::Result<Vec<Option<$crate::Entry>>> {
-                $crate::KeyValueStore::ttl_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
+            fn ttl_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                keys: &'life2 [&'life3 str],
+            ) -> $crate::__BoxFuture<'async_trait, Vec<Option<$crate::Entry>>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::ttl_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
             }
-            async fn put(
-                &self,
-                collection: &str,
-                key: &str,
+            fn put<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                key: &'life2 str,
                 value: $crate::Value,
                 ttl: Option<::std::time::Duration>,
-            ) -> $crate::Result<()> {
-                $crate::KeyValueStore::put($crate::__store_impl!(@inner self, $($how)+), collection, key, value, ttl).await
+            ) -> $crate::__BoxFuture<'async_trait, ()>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::put($crate::__store_impl!(@inner self, $($how)+), collection, key, value, ttl)
             }
-            async fn put_many(
-                &self,
-                collection: &str,
-                entries: &[(&str, $crate::Value)],
+            fn put_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                entries: &'life2 [(&'life3 str, $crate::Value)],
                 ttl: Option<::std::time::Duration>,
-            ) -> $crate::Result<()> {
-                $crate::KeyValueStore::put_many($crate::__store_impl!(@inner self, $($how)+), collection, entries, ttl).await
+            ) -> $crate::__BoxFuture<'async_trait, ()>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::put_many($crate::__store_impl!(@inner self, $($how)+), collection, entries, ttl)
             }
-            async fn delete(&self, collection: &str, key: &str) -> $crate::Result<bool> {
-                $crate::KeyValueStore::delete($crate::__store_impl!(@inner self, $($how)+), collection, key).await
+            fn delete<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                key: &'life2 str,
+            ) -> $crate::__BoxFuture<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::delete($crate::__store_impl!(@inner self, $($how)+), collection, key)
             }
-            async fn delete_many(&self, collection: &str, keys: &[&str]) -> $crate::Result<usize> {
-                $crate::KeyValueStore::delete_many($crate::__store_impl!(@inner self, $($how)+), collection, keys).await
+            fn delete_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+                keys: &'life2 [&'life3 str],
+            ) -> $crate::__BoxFuture<'async_trait, usize>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::delete_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
             }
-            async fn keys(&self, collection: &str) -> $crate::Result<Vec<String>> {
-                $crate::KeyValueStore::keys($crate::__store_impl!(@inner self, $($how)+), collection).await
+            fn keys<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+            ) -> $crate::__BoxFuture<'async_trait, Vec<String>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::keys($crate::__store_impl!(@inner self, $($how)+), collection)
             }
-            async fn collections(&self) -> $crate::Result<Vec<String>> {
-                $crate::KeyValueStore::collections($crate::__store_impl!(@inner self, $($how)+)).await
+            fn collections<'life0, 'async_trait>(
+                &'life0 self,
+            ) -> $crate::__BoxFuture<'async_trait, Vec<String>>
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::collections($crate::__store_impl!(@inner self, $($how)+))
             }
-            async fn destroy_collection(&self, collection: &str) -> $crate::Result<bool> {
-                $crate::KeyValueStore::destroy_collection($crate::__store_impl!(@inner self, $($how)+), collection).await
+            fn destroy_collection<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                collection: &'life1 str,
+            ) -> $crate::__BoxFuture<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::destroy_collection($crate::__store_impl!(@inner self, $($how)+), collection)
             }
-            async fn destroy(&self) -> $crate::Result<bool> {
-                $crate::KeyValueStore::destroy($crate::__store_impl!(@inner self, $($how)+)).await
+            fn destroy<'life0, 'async_trait>(
+                &'life0 self,
+            ) -> $crate::__BoxFuture<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::destroy($crate::__store_impl!(@inner self, $($how)+))
             }
-            async fn cull(&self) -> $crate::Result<usize> {
-                $crate::KeyValueStore::cull($crate::__store_impl!(@inner self, $($how)+)).await
+            fn cull<'life0, 'async_trait>(
+                &'life0 self,
+            ) -> $crate::__BoxFuture<'async_trait, usize>
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                $crate::KeyValueStore::cull($crate::__store_impl!(@inner self, $($how)+))
             }
         }
     };

@@ -44,7 +44,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// ```
 #[derive(Clone)]
 pub struct Value {
-    raw: Arc<RawValue>,
+    // Checked once on construction: a JSON object's text, without surrounding whitespace.
+    text: Arc<str>,
 }
 
 fn not_an_object(found: &str) -> Error {
@@ -64,10 +65,34 @@ fn kind_of(first: u8) -> &'static str {
     }
 }
 
+/// The text of `raw` if it is an object.
+fn object_text(raw: &RawValue) -> Result<&str> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => Ok(text),
+        Some(&b) => Err(not_an_object(kind_of(b))),
+        None => Err(not_an_object("nothing")),
+    }
+}
+
+fn corrupted(e: &Error) -> Error {
+    Error::new(
+        ErrorKind::Corrupted,
+        format!("stored value is damaged: {}", e.message()),
+    )
+}
+
+fn stored_text(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e))
+}
+
 impl Value {
     /// The empty object `{}`.
     pub fn empty() -> Self {
-        Value::from(Map::new())
+        Value {
+            text: Arc::from("{}"),
+        }
     }
 
     /// Serialize `value` to JSON and keep it if its JSON form is an object.
@@ -82,62 +107,54 @@ impl Value {
             )
             .with_source(e)
         })?;
-        Self::from_raw(raw)
+        Value::try_from(&*raw)
     }
 
     /// Parse and validate JSON text. Leading and trailing whitespace is dropped.
     ///
     /// Errors with [`ErrorKind::InvalidValue`] when the text is not valid JSON or its top level is
     /// not an object.
-    pub fn from_json(text: impl Into<String>) -> Result<Self> {
-        let raw = RawValue::from_string(text.into()).map_err(|e| {
+    pub fn from_json(text: impl AsRef<str>) -> Result<Self> {
+        let raw: &RawValue = serde_json::from_str(text.as_ref()).map_err(|e| {
             Error::new(ErrorKind::InvalidValue, format!("invalid JSON text: {e}")).with_source(e)
         })?;
-        Self::from_raw(raw)
+        Value::try_from(raw)
     }
 
     /// Parse JSON that came from storage: like [`Value::from_json`], but a failure is
     /// [`ErrorKind::Corrupted`], since the caller did not write bad input — the stored bytes are
     /// damaged.
     pub fn from_stored(bytes: &[u8]) -> Result<Self> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e)
-        })?;
-        Self::from_json(text).map_err(|e| {
-            Error::new(
-                ErrorKind::Corrupted,
-                format!("stored value is damaged: {}", e.message()),
-            )
-        })
+        Self::from_json(stored_text(bytes)?).map_err(|e| corrupted(&e))
     }
 
-    fn from_raw(raw: Box<RawValue>) -> Result<Self> {
-        match raw.get().as_bytes().first() {
-            Some(b'{') => Ok(Value { raw: raw.into() }),
-            Some(&b) => Err(not_an_object(kind_of(b))),
-            None => Err(not_an_object("nothing")),
+    /// A value from stored bytes whose integrity a checksum has already shown: the bytes are
+    /// those a `Value` had when it was written, so only their UTF-8 and their outer braces are
+    /// checked, not the whole JSON grammar. Failures are [`ErrorKind::Corrupted`].
+    pub(crate) fn from_checksummed(bytes: &[u8]) -> Result<Self> {
+        let text = stored_text(bytes)?;
+        if text.starts_with('{') && text.ends_with('}') {
+            Ok(Value {
+                text: Arc::from(text),
+            })
+        } else {
+            Err(corrupted(&not_an_object("something else")))
         }
     }
 
     /// The object's JSON text, exactly as stored.
     pub fn as_str(&self) -> &str {
-        self.raw.get()
+        &self.text
     }
 
     /// The object's JSON text as bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        self.raw.get().as_bytes()
-    }
-
-    /// The object as a JSON [`RawValue`], for embedding in a larger JSON document without
-    /// re-parsing it.
-    pub fn as_raw(&self) -> &RawValue {
-        &self.raw
+        self.text.as_bytes()
     }
 
     /// Length of the JSON text in bytes.
     pub fn len(&self) -> usize {
-        self.raw.get().len()
+        self.text.len()
     }
 
     /// Whether the object has no members (`{}`).
@@ -148,14 +165,14 @@ impl Value {
     /// Parse the object into a [`serde_json::Map`].
     pub fn to_map(&self) -> Map<String, Json> {
         // The text was validated as a JSON object on construction.
-        serde_json::from_str(self.raw.get()).unwrap_or_default()
+        serde_json::from_str(&self.text).unwrap_or_default()
     }
 
     /// Deserialize the object into `T`.
     ///
     /// Errors with [`ErrorKind::InvalidValue`] when the object does not have `T`'s shape.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(self.raw.get()).map_err(|e| {
+        serde_json::from_str(&self.text).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidValue,
                 format!(
@@ -168,13 +185,23 @@ impl Value {
     }
 }
 
+impl TryFrom<&RawValue> for Value {
+    type Error = Error;
+
+    /// Keep already-parsed JSON (for example a member borrowed from a larger document) if it is
+    /// an object. Errors with [`ErrorKind::InvalidValue`] otherwise.
+    fn try_from(raw: &RawValue) -> Result<Self> {
+        Ok(Value {
+            text: Arc::from(object_text(raw)?),
+        })
+    }
+}
+
 impl From<Map<String, Json>> for Value {
     fn from(map: Map<String, Json>) -> Self {
-        let text = Json::Object(map).to_string();
+        // serde_json renders a map as a valid JSON object: nothing to check.
         Value {
-            raw: RawValue::from_string(text)
-                .expect("a serde_json map always renders as a JSON object")
-                .into(),
+            text: Arc::from(Json::Object(map).to_string()),
         }
     }
 }
@@ -214,7 +241,7 @@ impl PartialEq for Value {
     /// Two values are equal when their JSON texts are equal. Objects with the same members in a
     /// different order compare unequal; compare [`Value::to_map`] for semantic equality.
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.raw, &other.raw) || self.as_str() == other.as_str()
+        Arc::ptr_eq(&self.text, &other.text) || self.text == other.text
     }
 }
 
@@ -233,9 +260,11 @@ impl fmt::Display for Value {
 }
 
 impl Serialize for Value {
-    /// With `serde_json` the object's text is written verbatim, without re-parsing.
+    /// With `serde_json` the object's text is written verbatim: it is scanned, not parsed into
+    /// a tree.
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
+        let raw: &RawValue = serde_json::from_str(&self.text).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
@@ -243,7 +272,7 @@ impl<'de> Deserialize<'de> for Value {
     /// Deserializes from JSON only (the value is kept as raw JSON text); refuses non-objects.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        Value::from_raw(raw).map_err(serde::de::Error::custom)
+        Value::try_from(&*raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -332,6 +361,35 @@ mod tests {
         let back: Env = serde_json::from_str(&text).unwrap();
         assert_eq!(back.value, env.value);
         assert!(serde_json::from_str::<Env>(r#"{"value":[1]}"#).is_err());
+    }
+
+    #[test]
+    fn borrowed_raw_json_is_kept_if_an_object() {
+        #[derive(Deserialize)]
+        struct Doc<'a> {
+            #[serde(borrow)]
+            value: &'a RawValue,
+        }
+        let doc: Doc = serde_json::from_str(r#"{"value": {"a": [1]} }"#).unwrap();
+        assert_eq!(
+            Value::try_from(doc.value).unwrap().as_str(),
+            r#"{"a": [1]}"#
+        );
+        let doc: Doc = serde_json::from_str(r#"{"value": [1]}"#).unwrap();
+        let err = Value::try_from(doc.value).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        assert!(err.message().contains("an array"), "{err}");
+    }
+
+    #[test]
+    fn from_json_takes_borrowed_and_owned_text() {
+        let owned = String::from(r#"{"a":1}"#);
+        assert_eq!(
+            Value::from_json(&owned).unwrap(),
+            Value::from_json(owned).unwrap()
+        );
+        assert_eq!(Value::from(Map::new()), Value::empty());
+        assert_eq!(Value::empty().as_str(), "{}");
     }
 
     #[test]

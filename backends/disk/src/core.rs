@@ -83,6 +83,13 @@ impl Engine for Core {
         })
     }
 
+    fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
+        self.read(|table| match table.get(key).map_err(from_redb)? {
+            Some(v) => binary::decode_live(v.value(), now),
+            None => Ok(None),
+        })
+    }
+
     /// Write every `(physical key, record)` pair in one transaction.
     fn put_many(&self, records: Vec<Record>) -> Result<()> {
         self.write(self.durability, |table| {

@@ -109,10 +109,7 @@ impl Engine for Core {
     /// The live entries of `keys`, in order.
     fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
         if let [key] = keys {
-            return Ok(vec![match self.db.get_pinned(key).map_err(from_rocks)? {
-                Some(v) => binary::decode_live(&v, now)?,
-                None => None,
-            }]);
+            return Ok(vec![self.get(key, now)?]);
         }
         self.db
             .multi_get(keys)
@@ -124,6 +121,23 @@ impl Engine for Core {
             .collect()
     }
 
+    fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
+        match self.db.get_pinned(key).map_err(from_rocks)? {
+            Some(v) => binary::decode_live(&v, now),
+            None => Ok(None),
+        }
+    }
+
+    /// One key from the memtables and the block cache only, as [`Engine::get_many_cached`].
+    fn get_cached(&self, key: &[u8], now: SystemTime) -> Option<Result<Option<Entry>>> {
+        match self.db.get_pinned_opt(key, &self.cached_read) {
+            Ok(Some(v)) => Some(binary::decode_live(&v, now)),
+            Ok(None) => Some(Ok(None)),
+            Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => None,
+            Err(e) => Some(Err(from_rocks(e))),
+        }
+    }
+
     /// Answer from the memtables and the block cache only (`ReadTier::BlockCache`): RocksDB
     /// returns `Incomplete` instead of reading a block from disk, and the read is offloaded.
     fn get_many_cached(
@@ -133,14 +147,9 @@ impl Engine for Core {
     ) -> Option<Result<Vec<Option<Entry>>>> {
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            match self.db.get_pinned_opt(key, &self.cached_read) {
-                Ok(Some(v)) => match binary::decode_live(&v, now) {
-                    Ok(entry) => out.push(entry),
-                    Err(e) => return Some(Err(e)),
-                },
-                Ok(None) => out.push(None),
-                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return None,
-                Err(e) => return Some(Err(from_rocks(e))),
+            match self.get_cached(key, now)? {
+                Ok(entry) => out.push(entry),
+                Err(e) => return Some(Err(e)),
             }
         }
         Some(Ok(out))

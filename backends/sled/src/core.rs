@@ -66,6 +66,13 @@ impl Engine for Core {
             .collect()
     }
 
+    fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
+        match self.tree.get(key).map_err(from_sled)? {
+            Some(v) => binary::decode_live(&v, now),
+            None => Ok(None),
+        }
+    }
+
     /// Write every `(physical key, record)` pair atomically (one sled batch).
     fn put_many(&self, records: Vec<Record>) -> Result<()> {
         if let [(k, v)] = records.as_slice() {

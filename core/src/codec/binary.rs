@@ -171,7 +171,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header> {
 /// written by an unknown version, or hold a value that is not a JSON object.
 pub fn decode(bytes: &[u8]) -> Result<Entry> {
     let body = checked_body(bytes)?;
-    let value = Value::from_stored(body.value)?;
+    let value = Value::from_checksummed(body.value)?;
     Ok(Entry::new(
         value,
         body.created_at.map(from_nanos),
@@ -186,7 +186,7 @@ pub fn decode_live(bytes: &[u8], now: SystemTime) -> Result<Option<Entry>> {
     if body.expires_at.is_some_and(|at| from_nanos(at) <= now) {
         return Ok(None);
     }
-    let value = Value::from_stored(body.value)?;
+    let value = Value::from_checksummed(body.value)?;
     Ok(Some(Entry::new(
         value,
         body.created_at.map(from_nanos),
@@ -398,6 +398,27 @@ mod tests {
             assert_eq!(decode(&out).unwrap_err().kind(), ErrorKind::Corrupted);
             assert!(decode_header(&out).is_ok());
         }
+    }
+
+    #[test]
+    fn checksummed_text_is_trusted_but_never_panics() {
+        // Under a valid checksum the JSON grammar is not re-checked (a writer's `Value` was), so
+        // hand-made text with the right braces decodes; every use of it is then an error or an
+        // empty answer, never a panic.
+        let mut out = vec![VERSION];
+        let body = BodyOut {
+            created_at: None,
+            expires_at: None,
+            value: b"{not json}",
+        };
+        out = postcard::to_extend(&body, out).unwrap();
+        let crc = crc32fast::hash(&out).to_le_bytes();
+        out.extend_from_slice(&crc);
+        let value = decode(&out).unwrap().value;
+        assert_eq!(value.as_str(), "{not json}");
+        assert!(value.to_map().is_empty());
+        assert!(value.deserialize::<serde_json::Value>().is_err());
+        assert!(serde_json::to_string(&value).is_err());
     }
 
     /// A small deterministic generator, so the property test needs no dependency.

@@ -140,14 +140,15 @@ fn corrupted(message: impl Into<Cow<'static, str>>) -> Error {
     Error::new(ErrorKind::Corrupted, message)
 }
 
-/// The common shape, read in one pass: `value` is an object, taken as is.
+/// The common shape, read in one pass: `value` is borrowed as raw JSON, checked to be an object.
 #[derive(Deserialize)]
 struct FastDocument<'a> {
     #[serde(default)]
     collection: Option<String>,
     #[serde(default)]
     key: Option<String>,
-    value: Value,
+    #[serde(borrow)]
+    value: &'a RawValue,
     #[serde(default, borrow)]
     created_at: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -156,49 +157,61 @@ struct FastDocument<'a> {
     version: Option<serde_json::Number>,
 }
 
+/// The members of an envelope, however it was read.
+struct Parts<'a> {
+    collection: Option<String>,
+    key: Option<String>,
+    value: Value,
+    created_at: Option<Cow<'a, str>>,
+    expires_at: Option<Cow<'a, str>>,
+    version: Option<serde_json::Number>,
+}
+
+impl<'a> FastDocument<'a> {
+    fn into_parts(self) -> Option<Parts<'a>> {
+        Some(Parts {
+            value: Value::try_from(self.value).ok()?,
+            collection: self.collection,
+            key: self.key,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            version: self.version,
+        })
+    }
+}
+
 /// Parse stored envelope bytes.
 ///
 /// Errors with [`ErrorKind::Corrupted`] when the bytes are not an envelope Stowage can read.
 pub fn decode(bytes: &[u8]) -> Result<Envelope> {
     // One pass for what Python and Stowage write (the value an object); the general reader
     // below handles a value stored as a JSON string, and reports what is wrong otherwise.
-    let (collection, key, value, created_at, expires_at, version) =
-        match serde_json::from_slice::<FastDocument>(bytes) {
-            Ok(d) => (
-                d.collection,
-                d.key,
-                d.value,
-                d.created_at,
-                d.expires_at,
-                d.version,
-            ),
-            Err(_) => {
-                let d = decode_general(bytes)?;
-                (
-                    d.collection,
-                    d.key,
-                    d.value,
-                    d.created_at,
-                    d.expires_at,
-                    d.version,
-                )
-            }
-        };
-    if let Some(version) = version.as_ref().filter(|v| v.as_u64() != Some(VERSION)) {
+    let parts = match serde_json::from_slice::<FastDocument>(bytes)
+        .ok()
+        .and_then(FastDocument::into_parts)
+    {
+        Some(parts) => parts,
+        None => decode_general(bytes)?,
+    };
+    if let Some(version) = parts
+        .version
+        .as_ref()
+        .filter(|v| v.as_u64() != Some(VERSION))
+    {
         return Err(corrupted(format!(
             "stored envelope has version {version}; this release reads version {VERSION}"
         )));
     }
     Ok(Envelope {
-        collection,
-        key,
-        value,
-        created_at: parse_optional(created_at.as_deref(), "created_at")?,
-        expires_at: parse_optional(expires_at.as_deref(), "expires_at")?,
+        created_at: parse_optional(parts.created_at.as_deref(), "created_at")?,
+        expires_at: parse_optional(parts.expires_at.as_deref(), "expires_at")?,
+        collection: parts.collection,
+        key: parts.key,
+        value: parts.value,
     })
 }
 
-fn decode_general(bytes: &[u8]) -> Result<FastDocument<'static>> {
+fn decode_general(bytes: &[u8]) -> Result<Parts<'static>> {
     let doc: Document = serde_json::from_slice(bytes).map_err(|e| {
         corrupted(format!(
             "stored envelope is not valid JSON of the expected shape: {e}"
@@ -216,7 +229,7 @@ fn decode_general(bytes: &[u8]) -> Result<FastDocument<'static>> {
         }
         _ => Value::from_stored(raw.get().as_bytes())?,
     };
-    Ok(FastDocument {
+    Ok(Parts {
         collection: doc.collection,
         key: doc.key,
         value,

@@ -57,6 +57,18 @@ pub trait Engine: Send + Sync + 'static {
         let _ = (keys, now);
         None
     }
+    /// The live entry of one key: [`Engine::get_many`] without its vectors. The default calls
+    /// `get_many`; engines override it when one lookup is cheaper on its own.
+    fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
+        let mut found = self.get_many(&[key.to_vec()], now)?;
+        Ok(found.pop().flatten())
+    }
+    /// The live entry of one key when the engine can answer from memory alone; see
+    /// [`Engine::get_many_cached`], which the default calls.
+    fn get_cached(&self, key: &[u8], now: SystemTime) -> Option<Result<Option<Entry>>> {
+        self.get_many_cached(&[key.to_vec()], now)
+            .map(|found| found.map(|mut v| v.pop().flatten()))
+    }
     /// Write every record atomically, with the engine's configured durability.
     fn put_many(&self, records: Vec<Record>) -> Result<()>;
     /// Remove `keys`; how many of them held live (unexpired) entries.
@@ -235,6 +247,29 @@ impl<E: Engine> EmbeddedStore<E> {
         self.caps.check_value(value.len(), ttl)
     }
 
+    /// One key's live entry, on the read path configured.
+    async fn entry(&self, op: &'static str, collection: &str, key: &str) -> Result<Option<Entry>> {
+        self.caps
+            .check(collection, key)
+            .map_err(ctx(self.backend, op, collection))?;
+        let pk = binary::physical_key(collection, key);
+        let now = SystemTime::now();
+        match self.read_path {
+            ReadPath::Inline => {
+                self.engine
+                    .get(&pk, now)
+                    .map_err(ctx(self.backend, op, collection))
+            }
+            ReadPath::Offload => match self.engine.get_cached(&pk, now) {
+                Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
+                None => {
+                    self.run(op, collection, move |engine| engine.get(&pk, now))
+                        .await
+                }
+            },
+        }
+    }
+
     async fn entries(
         &self,
         op: &'static str,
@@ -274,8 +309,7 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        let mut found = self.entries("get", collection, &[key]).await?;
-        Ok(found.pop().flatten().map(|e| e.value))
+        Ok(self.entry("get", collection, key).await?.map(|e| e.value))
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
@@ -284,8 +318,7 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        let mut found = self.entries("ttl", collection, &[key]).await?;
-        Ok(found.pop().flatten())
+        self.entry("ttl", collection, key).await
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
