@@ -113,6 +113,8 @@ impl RedisStore {
             let mut builder = ClusterClientBuilder::new(vec![info])
                 .connection_timeout(cfg.connect_timeout)
                 .response_timeout(cfg.timeout)
+                // `Conn` bounds every call with `timeout` already: one call, one overall timer.
+                .overall_response_timeout(None)
                 .retries(2)
                 .min_retry_wait(20)
                 .max_retry_wait(200);
@@ -143,7 +145,9 @@ impl RedisStore {
             // a retryable error, and the first call after it is back reconnects at once.
             let manager_config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(cfg.connect_timeout))
-                .set_response_timeout(Some(cfg.timeout))
+                // `Conn` bounds every call, reconnection included, with `timeout`; a second
+                // timer here would only repeat it (a timed-out answer does not reconnect).
+                .set_response_timeout(None)
                 .set_number_of_retries(1)
                 .set_min_delay(Duration::from_millis(20))
                 .set_max_delay(Duration::from_millis(200));
