@@ -162,9 +162,9 @@ pub(crate) fn decode_item(item: &Item) -> Result<Entry> {
     let text = string_attr(item, VALUE)?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| corrupted("stored item has no `value` string".to_owned()))?;
-    let envelope = json::decode(text.as_bytes())?;
-    let expires_at = resolve_expiry(envelope.expires_at, ttl_attr(item)?);
-    Ok(Entry::new(envelope.value, envelope.created_at, expires_at))
+    let entry = json::decode_entry(text.as_bytes())?;
+    let expires_at = resolve_expiry(entry.expires_at, ttl_attr(item)?);
+    Ok(Entry::new(entry.value, entry.created_at, expires_at))
 }
 
 /// The key attribute of an item.

@@ -181,50 +181,61 @@ impl RedisStore {
         self.inner.layout.key(collection, key)
     }
 
-    fn decode(bytes: Option<Vec<u8>>, now: SystemTime) -> Result<Option<json::Envelope>> {
+    /// The live entry in `bytes`, if any.
+    fn decode(bytes: Option<Vec<u8>>, now: SystemTime) -> Result<Option<Entry>> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let env = json::decode(&bytes)?;
-        Ok((!env.is_expired_at(now)).then_some(env))
+        let entry = json::decode_entry(&bytes)?;
+        Ok((!entry.is_expired_at(now)).then_some(entry))
     }
 
+    /// One key's live entry: a `GET`.
+    async fn read_one(
+        &self,
+        op: &'static str,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<Entry>> {
+        let wrap = ctx(op, collection);
+        if let Err(e) = self.inner.caps.check(collection, key) {
+            return Err(wrap(e));
+        }
+        let found: Option<Vec<u8>> = match self
+            .inner
+            .conn
+            .query(redis::cmd("GET").arg(self.inner.layout.key(collection, key)))
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => return Err(wrap(from_redis(e))),
+        };
+        Self::decode(found, SystemTime::now()).map_err(wrap)
+    }
+
+    /// The live entries of `keys`, in order: one `MGET`.
     async fn read(
         &self,
         op: &'static str,
         collection: &str,
         keys: &[&str],
-    ) -> Result<Vec<Option<json::Envelope>>> {
+    ) -> Result<Vec<Option<Entry>>> {
         let wrap = ctx(op, collection);
         if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
             return Err(wrap(e));
         }
-        let layout = &self.inner.layout;
-        let raw: Vec<Option<Vec<u8>>> = match keys {
-            [] => return Ok(Vec::new()),
-            [key] => {
-                let one: Option<Vec<u8>> = self
-                    .inner
-                    .conn
-                    .query(redis::cmd("GET").arg(layout.key(collection, key)))
-                    .await
-                    .map_err(|e| wrap(from_redis(e)))?;
-                vec![one]
-            }
-            _ => {
-                let mut cmd = redis::cmd("MGET");
-                for key in keys {
-                    cmd.arg(layout.key(collection, key));
-                }
-                self.inner
-                    .conn
-                    .query(&cmd)
-                    .await
-                    .map_err(|e| wrap(from_redis(e)))?
-            }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.inner.layout.key(collection, key));
+        }
+        let raw: Vec<Option<Vec<u8>>> = match self.inner.conn.query(&cmd).await {
+            Ok(raw) => raw,
+            Err(e) => return Err(wrap(from_redis(e))),
         };
         let now = SystemTime::now();
-        let wrap = ctx(op, collection);
         raw.into_iter()
             .map(|bytes| Self::decode(bytes, now))
             .collect::<Result<_>>()
@@ -303,26 +314,23 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        let mut found = self.read("get", collection, &[key]).await?;
-        Ok(found.pop().flatten().map(|env| env.value))
+        Ok(self
+            .read_one("get", collection, key)
+            .await?
+            .map(|e| e.value))
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
         let found = self.read("get_many", collection, keys).await?;
-        Ok(found.into_iter().map(|e| e.map(|env| env.value)).collect())
+        Ok(found.into_iter().map(|e| e.map(|e| e.value)).collect())
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        let mut found = self.read("ttl", collection, &[key]).await?;
-        Ok(found.pop().flatten().map(json::Envelope::into_entry))
+        self.read_one("ttl", collection, key).await
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        let found = self.read("ttl_many", collection, keys).await?;
-        Ok(found
-            .into_iter()
-            .map(|e| e.map(json::Envelope::into_entry))
-            .collect())
+        self.read("ttl_many", collection, keys).await
     }
 
     async fn put(

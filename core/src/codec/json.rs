@@ -143,10 +143,10 @@ fn corrupted(message: impl Into<Cow<'static, str>>) -> Error {
 /// The common shape, read in one pass: `value` is borrowed as raw JSON, checked to be an object.
 #[derive(Deserialize)]
 struct FastDocument<'a> {
-    #[serde(default)]
-    collection: Option<String>,
-    #[serde(default)]
-    key: Option<String>,
+    #[serde(default, borrow)]
+    collection: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    key: Option<Cow<'a, str>>,
     #[serde(borrow)]
     value: &'a RawValue,
     #[serde(default, borrow)]
@@ -159,8 +159,8 @@ struct FastDocument<'a> {
 
 /// The members of an envelope, however it was read.
 struct Parts<'a> {
-    collection: Option<String>,
-    key: Option<String>,
+    collection: Option<Cow<'a, str>>,
+    key: Option<Cow<'a, str>>,
     value: Value,
     created_at: Option<Cow<'a, str>>,
     expires_at: Option<Cow<'a, str>>,
@@ -184,6 +184,35 @@ impl<'a> FastDocument<'a> {
 ///
 /// Errors with [`ErrorKind::Corrupted`] when the bytes are not an envelope Stowage can read.
 pub fn decode(bytes: &[u8]) -> Result<Envelope> {
+    let (parts, created_at, expires_at) = decode_parts(bytes)?;
+    Ok(Envelope {
+        collection: parts.collection.map(Cow::into_owned),
+        key: parts.key.map(Cow::into_owned),
+        value: parts.value,
+        created_at,
+        expires_at,
+    })
+}
+
+/// Parse stored envelope bytes into the entry they hold, as [`decode`] does but without
+/// copying out the `collection` and `key` members (what a store's reads need).
+///
+/// ```
+/// use stowage_core::codec::json;
+///
+/// let entry = json::decode_entry(br#"{"key": "k", "value": {"a": 1}, "version": 1}"#)?;
+/// assert_eq!(entry.value.as_str(), r#"{"a": 1}"#);
+/// assert_eq!(entry.expires_at, None);
+/// # Ok::<(), stowage_core::Error>(())
+/// ```
+pub fn decode_entry(bytes: &[u8]) -> Result<Entry> {
+    let (parts, created_at, expires_at) = decode_parts(bytes)?;
+    Ok(Entry::new(parts.value, created_at, expires_at))
+}
+
+type Decoded<'a> = (Parts<'a>, Option<SystemTime>, Option<SystemTime>);
+
+fn decode_parts(bytes: &[u8]) -> Result<Decoded<'_>> {
     // One pass for what Python and Stowage write (the value an object); the general reader
     // below handles a value stored as a JSON string, and reports what is wrong otherwise.
     let parts = match serde_json::from_slice::<FastDocument>(bytes)
@@ -202,13 +231,9 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope> {
             "stored envelope has version {version}; this release reads version {VERSION}"
         )));
     }
-    Ok(Envelope {
-        created_at: parse_optional(parts.created_at.as_deref(), "created_at")?,
-        expires_at: parse_optional(parts.expires_at.as_deref(), "expires_at")?,
-        collection: parts.collection,
-        key: parts.key,
-        value: parts.value,
-    })
+    let created_at = parse_optional(parts.created_at.as_deref(), "created_at")?;
+    let expires_at = parse_optional(parts.expires_at.as_deref(), "expires_at")?;
+    Ok((parts, created_at, expires_at))
 }
 
 fn decode_general(bytes: &[u8]) -> Result<Parts<'static>> {
@@ -230,8 +255,8 @@ fn decode_general(bytes: &[u8]) -> Result<Parts<'static>> {
         _ => Value::from_stored(raw.get().as_bytes())?,
     };
     Ok(Parts {
-        collection: doc.collection,
-        key: doc.key,
+        collection: doc.collection.map(Cow::Owned),
+        key: doc.key.map(Cow::Owned),
         value,
         created_at: doc.created_at.map(Cow::Owned),
         expires_at: doc.expires_at.map(Cow::Owned),
