@@ -52,6 +52,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::utc;
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
@@ -295,6 +296,9 @@ pub fn format_timestamp(at: SystemTime) -> String {
 }
 
 fn push_timestamp(out: &mut String, at: SystemTime) {
+    if utc::push(out, at) {
+        return;
+    }
     let ts = jiff::Timestamp::try_from(at).unwrap_or(if at < SystemTime::UNIX_EPOCH {
         jiff::Timestamp::MIN
     } else {
@@ -335,6 +339,9 @@ fn push_timestamp(out: &mut String, at: SystemTime) {
 /// # Ok::<(), stowage_core::Error>(())
 /// ```
 pub fn parse_timestamp(text: &str) -> Result<SystemTime> {
+    if let Some(at) = utc::parse(text) {
+        return Ok(at);
+    }
     let ts: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| {
         corrupted(format!(
             "`{text}` is not an ISO-8601 timestamp with an offset: {e}"

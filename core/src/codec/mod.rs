@@ -6,3 +6,4 @@
 
 pub mod binary;
 pub mod json;
+mod utc;
