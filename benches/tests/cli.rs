@@ -99,6 +99,40 @@ fn a_counted_run_stops_after_its_operations() {
 }
 
 #[test]
+fn the_cache_workload_runs_on_the_embedded_stores() {
+    // The cache workload writes with TTLs; every embedded store must take them through the
+    // harness's adapter, not only the memory store.
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(&[
+        "--backends",
+        "disk,sled",
+        "--workloads",
+        "cache",
+        "--ops",
+        "2000",
+        "--warmup",
+        "0",
+        "--keys",
+        "100",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let rows = json["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row["workload"], "cache", "{row}");
+        assert!(row["read"]["count"].as_u64().unwrap() > 0, "{row}");
+    }
+}
+
+#[test]
 fn unknown_backend() {
     fails_with(
         &["--backends", "floppy"],

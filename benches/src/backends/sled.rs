@@ -49,34 +49,13 @@ pub(super) fn backends() -> Vec<Backend> {
     ]
 }
 
-struct InDir {
-    store: StowageAdapter,
-    _dir: tempfile::TempDir,
-}
-
-#[async_trait]
-impl Adapter for InDir {
-    async fn get(&self, key: &str) -> Result<bool> {
-        self.store.get(key).await
-    }
-    async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
-        self.store.put(key, payload).await
-    }
-    async fn put_many(&self, entries: &[(&str, &Payload)]) -> Result<()> {
-        self.store.put_many(entries).await
-    }
-}
-
 fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
     let dir = tempfile::tempdir()?;
     let store = SledStore::builder(dir.path().join("bench.sled"))
         .cache_capacity(cache_bytes(ctx))
         .read_path(read_path)
         .open()?;
-    Ok(Box::new(InDir {
-        store: StowageAdapter::new(Arc::new(store)),
-        _dir: dir,
-    }))
+    Ok(Box::new(StowageAdapter::in_dir(Arc::new(store), dir)))
 }
 
 struct Raw {
