@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
-use redis::{Cmd, IntoConnectionInfo};
+use std::io::Write as _;
+
+use redis::{Cmd, IntoConnectionInfo, RedisWrite, ToRedisArgs};
 use stowage_core::codec::json;
 use stowage_core::{
     Capabilities, Entry, Error, Expiry, KeyValueStore, Result, Value, async_trait, rules,
@@ -59,6 +61,21 @@ fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
         e.with_backend(BACKEND)
             .with_operation(op)
             .with_collection(collection)
+    }
+}
+
+/// An envelope as one command argument, written into the command's buffer piece by piece: the
+/// value's text is copied once, into the command, not first into a joined `String`.
+struct Envelope<'v>(json::Pieces<'v>);
+
+impl ToRedisArgs for Envelope<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        out.reserve_space_for_args([self.0.len()]);
+        let mut arg = out.writer_for_next_arg();
+        for piece in self.0.as_bytes() {
+            // Writing into the command's own `Vec` cannot fail.
+            let _ = arg.write_all(piece);
+        }
     }
 }
 
@@ -251,7 +268,7 @@ impl RedisStore {
         ttl: Option<Duration>,
     ) -> Cmd {
         let layout = &self.inner.layout;
-        let doc = json::encode(
+        let doc = json::encode_pieces(
             &layout.collection(collection),
             key,
             value,
@@ -259,7 +276,7 @@ impl RedisStore {
             rules::expires_at(now, ttl),
         );
         let mut cmd = redis::cmd("SET");
-        cmd.arg(layout.key(collection, key)).arg(doc);
+        cmd.arg(layout.key(collection, key)).arg(Envelope(doc));
         if let Some(ttl) = ttl {
             cmd.arg("PX").arg(px(ttl));
         }
@@ -393,13 +410,14 @@ impl KeyValueStore for RedisStore {
                 let physical = layout.collection(collection);
                 let mut cmd = redis::cmd("MSET");
                 for (key, value) in kept {
-                    cmd.arg(layout.key(collection, key)).arg(json::encode(
-                        &physical,
-                        key,
-                        value,
-                        Some(now),
-                        None,
-                    ));
+                    cmd.arg(layout.key(collection, key))
+                        .arg(Envelope(json::encode_pieces(
+                            &physical,
+                            key,
+                            value,
+                            Some(now),
+                            None,
+                        )));
                 }
                 self.inner.conn.query::<()>(&cmd).await
             }

@@ -71,25 +71,91 @@ pub fn encode(
     created_at: Option<SystemTime>,
     expires_at: Option<SystemTime>,
 ) -> String {
-    let mut out = String::with_capacity(value.len() + collection.len() + key.len() + 160);
-    out.push_str("{\"collection\": ");
-    push_py_string(&mut out, collection);
+    let pieces = encode_pieces(collection, key, value, created_at, expires_at);
+    let mut out = String::with_capacity(pieces.len());
+    out.push_str(&pieces.head);
+    out.push_str(value.as_str());
+    out.push_str(Pieces::TAIL);
+    out
+}
+
+/// The envelope [`encode`] renders, in three pieces: everything before the value's text, the
+/// value's text itself (borrowed, not copied), and everything after it. A writer that sends
+/// the pieces one after the other (a socket buffer, a Redis command's argument) saves joining
+/// them into one `String` first.
+///
+/// ```
+/// use stowage_core::codec::json;
+/// use stowage_core::Value;
+///
+/// let value = Value::from_json(r#"{"t": "x"}"#)?;
+/// let pieces = json::encode_pieces("tokens", "alice", &value, None, None);
+/// let [head, body, tail] = pieces.as_bytes();
+/// assert_eq!(head, br#"{"collection": "tokens", "key": "alice", "value": "#);
+/// assert_eq!(body, value.as_bytes());
+/// assert_eq!(tail, br#", "version": 1}"#);
+/// assert_eq!(pieces.len(), pieces.to_string().len());
+/// assert_eq!(pieces.to_string(), json::encode("tokens", "alice", &value, None, None));
+/// # Ok::<(), stowage_core::Error>(())
+/// ```
+pub fn encode_pieces<'v>(
+    collection: &str,
+    key: &str,
+    value: &'v Value,
+    created_at: Option<SystemTime>,
+    expires_at: Option<SystemTime>,
+) -> Pieces<'v> {
+    let mut head = String::with_capacity(collection.len() + key.len() + 128);
+    head.push_str("{\"collection\": ");
+    push_py_string(&mut head, collection);
     if let Some(at) = created_at {
-        out.push_str(", \"created_at\": \"");
-        push_timestamp(&mut out, at);
-        out.push('"');
+        head.push_str(", \"created_at\": \"");
+        push_timestamp(&mut head, at);
+        head.push('"');
     }
     if let Some(at) = expires_at {
-        out.push_str(", \"expires_at\": \"");
-        push_timestamp(&mut out, at);
-        out.push('"');
+        head.push_str(", \"expires_at\": \"");
+        push_timestamp(&mut head, at);
+        head.push('"');
     }
-    out.push_str(", \"key\": ");
-    push_py_string(&mut out, key);
-    out.push_str(", \"value\": ");
-    out.push_str(value.as_str());
-    out.push_str(", \"version\": 1}");
-    out
+    head.push_str(", \"key\": ");
+    push_py_string(&mut head, key);
+    head.push_str(", \"value\": ");
+    Pieces { head, value }
+}
+
+/// An envelope in three pieces; see [`encode_pieces`]. `Display` writes the whole envelope.
+#[derive(Debug, Clone)]
+pub struct Pieces<'v> {
+    head: String,
+    value: &'v Value,
+}
+
+impl Pieces<'_> {
+    const TAIL: &'static str = ", \"version\": 1}";
+
+    /// The head, the value's text and the tail, in order.
+    pub fn as_bytes(&self) -> [&[u8]; 3] {
+        [
+            self.head.as_bytes(),
+            self.value.as_bytes(),
+            Self::TAIL.as_bytes(),
+        ]
+    }
+
+    /// Length of the whole envelope in bytes.
+    #[allow(clippy::len_without_is_empty)] // an envelope is never empty
+    pub fn len(&self) -> usize {
+        self.head.len() + self.value.len() + Self::TAIL.len()
+    }
+}
+
+impl std::fmt::Display for Pieces<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.head)?;
+        f.write_str(self.value.as_str())?;
+        f.write_str(Self::TAIL)
+    }
 }
 
 /// A decoded envelope.
