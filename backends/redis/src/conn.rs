@@ -48,8 +48,12 @@ impl Conn {
     }
 
     /// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
-    /// the deadline passes.
+    /// the deadline passes. A cluster connection enforces the same deadline itself (its overall
+    /// response timeout, set to `timeout` when it is built), so only one timer runs per call.
     async fn bounded<T>(&self, fut: impl Future<Output = RedisResult<T>>) -> RedisResult<T> {
+        if self.is_cluster() {
+            return fut.await;
+        }
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(

@@ -129,9 +129,10 @@ impl RedisStore {
             let settings = info.redis_settings().clone();
             let mut builder = ClusterClientBuilder::new(vec![info])
                 .connection_timeout(cfg.connect_timeout)
-                .response_timeout(cfg.timeout)
-                // `Conn` bounds every call with `timeout` already: one call, one overall timer.
-                .overall_response_timeout(None)
+                // One deadline per call, retries and redirections included (`Conn` adds no
+                // timer of its own for a cluster); a per-attempt timeout as long as the whole
+                // would only repeat it.
+                .overall_response_timeout(Some(cfg.timeout))
                 .retries(2)
                 .min_retry_wait(20)
                 .max_retry_wait(200);
