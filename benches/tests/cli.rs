@@ -71,16 +71,16 @@ fn a_short_run_prints_the_table_and_writes_every_file() {
     assert!(svg.starts_with("<svg") && svg.contains("moka"));
 }
 
-#[test]
-fn a_counted_run_stops_after_its_operations() {
+/// A short counted run (`--ops N`, no warm-up, 100 keys) that must succeed; its `results.json`.
+fn counted_run(backends: &str, workloads: &str, ops: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let out = bench(&[
         "--backends",
-        "memory",
+        backends,
         "--workloads",
-        "c",
+        workloads,
         "--ops",
-        "5000",
+        ops,
         "--warmup",
         "0",
         "--keys",
@@ -93,8 +93,12 @@ fn a_counted_run_stops_after_its_operations() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_counted_run_stops_after_its_operations() {
+    let json = counted_run("memory", "c", "5000");
     assert_eq!(json["results"][0]["read"]["count"], 5000);
 }
 
@@ -102,28 +106,7 @@ fn a_counted_run_stops_after_its_operations() {
 fn the_cache_workload_runs_on_the_embedded_stores() {
     // The cache workload writes with TTLs; every embedded store must take them through the
     // harness's adapter, not only the memory store.
-    let dir = tempfile::tempdir().unwrap();
-    let out = bench(&[
-        "--backends",
-        "disk,sled",
-        "--workloads",
-        "cache",
-        "--ops",
-        "2000",
-        "--warmup",
-        "0",
-        "--keys",
-        "100",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let json = counted_run("disk,sled", "cache", "2000");
     let rows = json["results"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     for row in rows {

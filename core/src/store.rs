@@ -190,166 +190,45 @@ macro_rules! __store_impl {
             fn capabilities(&self) -> $crate::Capabilities {
                 $crate::KeyValueStore::capabilities($crate::__store_impl!(@inner self, $($how)+))
             }
-            fn get<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                key: &'life2 str,
-            ) -> $crate::__BoxFuture<'async_trait, Option<$crate::Value>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::get($crate::__store_impl!(@inner self, $($how)+), collection, key)
-            }
-            fn get_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                keys: &'life2 [&'life3 str],
-            ) -> $crate::__BoxFuture<'async_trait, Vec<Option<$crate::Value>>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::get_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
-            }
-            fn ttl<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                key: &'life2 str,
-            ) -> $crate::__BoxFuture<'async_trait, Option<$crate::Entry>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::ttl($crate::__store_impl!(@inner self, $($how)+), collection, key)
-            }
-            fn ttl_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                keys: &'life2 [&'life3 str],
-            ) -> $crate::__BoxFuture<'async_trait, Vec<Option<$crate::Entry>>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::ttl_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
-            }
-            fn put<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                key: &'life2 str,
-                value: $crate::Value,
-                ttl: Option<::std::time::Duration>,
-            ) -> $crate::__BoxFuture<'async_trait, ()>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::put($crate::__store_impl!(@inner self, $($how)+), collection, key, value, ttl)
-            }
-            fn put_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                entries: &'life2 [(&'life3 str, $crate::Value)],
-                ttl: Option<::std::time::Duration>,
-            ) -> $crate::__BoxFuture<'async_trait, ()>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::put_many($crate::__store_impl!(@inner self, $($how)+), collection, entries, ttl)
-            }
-            fn delete<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                key: &'life2 str,
-            ) -> $crate::__BoxFuture<'async_trait, bool>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::delete($crate::__store_impl!(@inner self, $($how)+), collection, key)
-            }
-            fn delete_many<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-                keys: &'life2 [&'life3 str],
-            ) -> $crate::__BoxFuture<'async_trait, usize>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::delete_many($crate::__store_impl!(@inner self, $($how)+), collection, keys)
-            }
-            fn keys<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-            ) -> $crate::__BoxFuture<'async_trait, Vec<String>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::keys($crate::__store_impl!(@inner self, $($how)+), collection)
-            }
-            fn collections<'life0, 'async_trait>(
-                &'life0 self,
-            ) -> $crate::__BoxFuture<'async_trait, Vec<String>>
-            where
-                'life0: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::collections($crate::__store_impl!(@inner self, $($how)+))
-            }
-            fn destroy_collection<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                collection: &'life1 str,
-            ) -> $crate::__BoxFuture<'async_trait, bool>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::destroy_collection($crate::__store_impl!(@inner self, $($how)+), collection)
-            }
-            fn destroy<'life0, 'async_trait>(
-                &'life0 self,
-            ) -> $crate::__BoxFuture<'async_trait, bool>
-            where
-                'life0: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::destroy($crate::__store_impl!(@inner self, $($how)+))
-            }
-            fn cull<'life0, 'async_trait>(
-                &'life0 self,
-            ) -> $crate::__BoxFuture<'async_trait, usize>
-            where
-                'life0: 'async_trait,
-                Self: 'async_trait,
-            {
-                $crate::KeyValueStore::cull($crate::__store_impl!(@inner self, $($how)+))
-            }
+            $crate::__store_impl!(@fwd ($($how)+) get<'life1, 'life2>(
+                collection: &'life1 str, key: &'life2 str) -> Option<$crate::Value>);
+            $crate::__store_impl!(@fwd ($($how)+) get_many<'life1, 'life2, 'life3>(
+                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Value>>);
+            $crate::__store_impl!(@fwd ($($how)+) ttl<'life1, 'life2>(
+                collection: &'life1 str, key: &'life2 str) -> Option<$crate::Entry>);
+            $crate::__store_impl!(@fwd ($($how)+) ttl_many<'life1, 'life2, 'life3>(
+                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Entry>>);
+            $crate::__store_impl!(@fwd ($($how)+) put<'life1, 'life2>(
+                collection: &'life1 str, key: &'life2 str, value: $crate::Value,
+                ttl: Option<::std::time::Duration>) -> ());
+            $crate::__store_impl!(@fwd ($($how)+) put_many<'life1, 'life2, 'life3>(
+                collection: &'life1 str, entries: &'life2 [(&'life3 str, $crate::Value)],
+                ttl: Option<::std::time::Duration>) -> ());
+            $crate::__store_impl!(@fwd ($($how)+) delete<'life1, 'life2>(
+                collection: &'life1 str, key: &'life2 str) -> bool);
+            $crate::__store_impl!(@fwd ($($how)+) delete_many<'life1, 'life2, 'life3>(
+                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> usize);
+            $crate::__store_impl!(@fwd ($($how)+) keys<'life1>(collection: &'life1 str) -> Vec<String>);
+            $crate::__store_impl!(@fwd ($($how)+) collections<>() -> Vec<String>);
+            $crate::__store_impl!(@fwd ($($how)+) destroy_collection<'life1>(
+                collection: &'life1 str) -> bool);
+            $crate::__store_impl!(@fwd ($($how)+) destroy<>() -> bool);
+            $crate::__store_impl!(@fwd ($($how)+) cull<>() -> usize);
+        }
+    };
+    // One method: the signature `#[async_trait]` gives it (`'life0` for `&self`, one lifetime per
+    // borrowed argument), forwarding to the same method of the inner store.
+    (@fwd ($($how:tt)+) $name:ident<$($life:lifetime),*>($($arg:ident: $arg_ty:ty),* $(,)?) -> $out:ty) => {
+        fn $name<'life0, $($life,)* 'async_trait>(
+            &'life0 self,
+            $($arg: $arg_ty),*
+        ) -> $crate::__BoxFuture<'async_trait, $out>
+        where
+            'life0: 'async_trait,
+            $($life: 'async_trait,)*
+            Self: 'async_trait,
+        {
+            $crate::KeyValueStore::$name($crate::__store_impl!(@inner self, $($how)+), $($arg),*)
         }
     };
     (@inner $this:ident, deref) => {

@@ -362,9 +362,13 @@ pub fn format_timestamp(at: SystemTime) -> String {
 }
 
 fn push_timestamp(out: &mut String, at: SystemTime) {
-    if utc::push(out, at) {
-        return;
+    if !utc::push(out, at) {
+        push_timestamp_general(out, at);
     }
+}
+
+/// [`push_timestamp`] for any instant, through `jiff` (clamped to its range).
+pub(super) fn push_timestamp_general(out: &mut String, at: SystemTime) {
     let ts = jiff::Timestamp::try_from(at).unwrap_or(if at < SystemTime::UNIX_EPOCH {
         jiff::Timestamp::MIN
     } else {

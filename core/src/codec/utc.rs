@@ -143,22 +143,9 @@ mod tests {
     use super::*;
 
     fn general(at: SystemTime) -> String {
-        let ts = jiff::Timestamp::try_from(at).unwrap();
-        let dt = jiff::tz::Offset::UTC.to_datetime(ts);
-        let micros = dt.subsec_nanosecond() / 1_000;
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        );
-        if micros != 0 {
-            s.push_str(&format!(".{micros:06}"));
-        }
-        s + "+00:00"
+        let mut s = String::new();
+        super::super::json::push_timestamp_general(&mut s, at);
+        s
     }
 
     fn instants() -> impl Iterator<Item = SystemTime> {
