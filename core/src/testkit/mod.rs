@@ -24,6 +24,7 @@
 //! Expiry cases use TTLs of at most one second and wait at most about 1.3 s.
 
 pub mod cases;
+pub mod crash;
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
