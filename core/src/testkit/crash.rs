@@ -142,7 +142,8 @@ fn run_and_kill(dir: &Path, cycle: usize) -> Vec<usize> {
     reader.join().expect("the reader thread")
 }
 
-/// The parent: [`cycles`] kill cycles, each followed by a full check of everything acknowledged.
+/// The parent: `STOWAGE_CRASH_CYCLES` kill cycles (default 50), each followed by a full check
+/// of everything acknowledged.
 pub fn acknowledged_writes_survive_sigkill<S: KeyValueStore>(
     backend: &str,
     open: impl Fn(&Path) -> S,
