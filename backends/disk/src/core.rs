@@ -70,24 +70,26 @@ impl Core {
     }
 }
 
+/// The live entry of `key` in `table`.
+fn live_entry(
+    table: &redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    key: &[u8],
+    now: SystemTime,
+) -> Result<Option<Entry>> {
+    match table.get(key).map_err(from_redb)? {
+        Some(v) => binary::decode_live(v.value(), now),
+        None => Ok(None),
+    }
+}
+
 impl Engine for Core {
     /// The live entries of `keys`, in order, from one snapshot.
     fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
-        self.read(|table| {
-            keys.iter()
-                .map(|k| match table.get(k.as_slice()).map_err(from_redb)? {
-                    Some(v) => binary::decode_live(v.value(), now),
-                    None => Ok(None),
-                })
-                .collect()
-        })
+        self.read(|table| keys.iter().map(|k| live_entry(table, k, now)).collect())
     }
 
     fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
-        self.read(|table| match table.get(key).map_err(from_redb)? {
-            Some(v) => binary::decode_live(v.value(), now),
-            None => Ok(None),
-        })
+        self.read(|table| live_entry(table, key, now))
     }
 
     /// Write every `(physical key, record)` pair in one transaction.

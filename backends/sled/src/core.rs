@@ -58,12 +58,7 @@ impl Core {
 impl Engine for Core {
     /// The live entries of `keys`, in order.
     fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>> {
-        keys.iter()
-            .map(|k| match self.tree.get(k).map_err(from_sled)? {
-                Some(v) => binary::decode_live(&v, now),
-                None => Ok(None),
-            })
-            .collect()
+        keys.iter().map(|k| self.get(k, now)).collect()
     }
 
     fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {

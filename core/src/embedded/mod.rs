@@ -247,29 +247,52 @@ impl<E: Engine> EmbeddedStore<E> {
         self.caps.check_value(value.len(), ttl)
     }
 
-    /// One key's live entry, on the read path configured.
+    /// A point read of `keys` on the read path configured: on the calling task with
+    /// [`ReadPath::Inline`]; otherwise on the calling task only when the engine answers from
+    /// memory (`cached`), and on the blocking pool when it cannot.
+    async fn read<K, T>(
+        &self,
+        op: &'static str,
+        collection: &str,
+        keys: K,
+        get: fn(&E, &K, SystemTime) -> Result<T>,
+        cached: fn(&E, &K, SystemTime) -> Option<Result<T>>,
+    ) -> Result<T>
+    where
+        K: Send + 'static,
+        T: Send + 'static,
+    {
+        let now = SystemTime::now();
+        let answer = match self.read_path {
+            ReadPath::Inline => Some(get(&self.engine, &keys, now)),
+            ReadPath::Offload => cached(&self.engine, &keys, now),
+        };
+        match answer {
+            Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
+            None => {
+                self.run(op, collection, move |engine| get(engine, &keys, now))
+                    .await
+            }
+        }
+    }
+
+    /// One key's live entry.
     async fn entry(&self, op: &'static str, collection: &str, key: &str) -> Result<Option<Entry>> {
         self.caps
             .check(collection, key)
             .map_err(ctx(self.backend, op, collection))?;
         let pk = binary::physical_key(collection, key);
-        let now = SystemTime::now();
-        match self.read_path {
-            ReadPath::Inline => {
-                self.engine
-                    .get(&pk, now)
-                    .map_err(ctx(self.backend, op, collection))
-            }
-            ReadPath::Offload => match self.engine.get_cached(&pk, now) {
-                Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
-                None => {
-                    self.run(op, collection, move |engine| engine.get(&pk, now))
-                        .await
-                }
-            },
-        }
+        self.read(
+            op,
+            collection,
+            pk,
+            |e, pk, now| e.get(pk, now),
+            |e, pk, now| e.get_cached(pk, now),
+        )
+        .await
     }
 
+    /// The live entries of `keys`, in order.
     async fn entries(
         &self,
         op: &'static str,
@@ -283,21 +306,14 @@ impl<E: Engine> EmbeddedStore<E> {
             .iter()
             .map(|k| binary::physical_key(collection, k))
             .collect();
-        let now = SystemTime::now();
-        match self.read_path {
-            ReadPath::Inline => {
-                self.engine
-                    .get_many(&pks, now)
-                    .map_err(ctx(self.backend, op, collection))
-            }
-            ReadPath::Offload => match self.engine.get_many_cached(&pks, now) {
-                Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
-                None => {
-                    self.run(op, collection, move |engine| engine.get_many(&pks, now))
-                        .await
-                }
-            },
-        }
+        self.read(
+            op,
+            collection,
+            pks,
+            |e, pks, now| e.get_many(pks, now),
+            |e, pks, now| e.get_many_cached(pks, now),
+        )
+        .await
     }
 }
 
