@@ -73,9 +73,7 @@ pub fn encode(
 ) -> String {
     let pieces = encode_pieces(collection, key, value, created_at, expires_at);
     let mut out = String::with_capacity(pieces.len());
-    out.push_str(&pieces.head);
-    out.push_str(value.as_str());
-    out.push_str(Pieces::TAIL);
+    pieces.strs().into_iter().for_each(|s| out.push_str(s));
     out
 }
 
@@ -134,27 +132,25 @@ pub struct Pieces<'v> {
 impl Pieces<'_> {
     const TAIL: &'static str = ", \"version\": 1}";
 
+    fn strs(&self) -> [&str; 3] {
+        [&self.head, self.value.as_str(), Self::TAIL]
+    }
+
     /// The head, the value's text and the tail, in order.
     pub fn as_bytes(&self) -> [&[u8]; 3] {
-        [
-            self.head.as_bytes(),
-            self.value.as_bytes(),
-            Self::TAIL.as_bytes(),
-        ]
+        self.strs().map(str::as_bytes)
     }
 
     /// Length of the whole envelope in bytes.
     #[allow(clippy::len_without_is_empty)] // an envelope is never empty
     pub fn len(&self) -> usize {
-        self.head.len() + self.value.len() + Self::TAIL.len()
+        self.strs().iter().map(|s| s.len()).sum()
     }
 }
 
 impl std::fmt::Display for Pieces<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.head)?;
-        f.write_str(self.value.as_str())?;
-        f.write_str(Self::TAIL)
+        self.strs().into_iter().try_for_each(|s| f.write_str(s))
     }
 }
 

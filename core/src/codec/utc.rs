@@ -102,18 +102,17 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 /// general parser, which accepts more and explains what is wrong).
 pub(super) fn parse(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
-    let (main, micros) = match b.len() {
-        25 => (b, 0),
-        32 if b[19] == b'.' => (b, digits(&b[20..26])?),
+    let micros = match b.len() {
+        25 => 0,
+        32 if b[19] == b'.' => digits(&b[20..26])?,
         _ => return None,
     };
-    let tail = &main[main.len() - 6..];
-    if tail != b"+00:00"
-        || main[4] != b'-'
-        || main[7] != b'-'
-        || main[10] != b'T'
-        || main[13] != b':'
-        || main[16] != b':'
+    if !b.ends_with(b"+00:00")
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return None;
     }
