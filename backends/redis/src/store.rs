@@ -1,13 +1,12 @@
 //! [`RedisStore`]: the [`KeyValueStore`] implementation.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
-use std::io::Write as _;
-
 use redis::{Cmd, IntoConnectionInfo, RedisWrite, ToRedisArgs};
 use stowage_core::codec::json;
 use stowage_core::{
