@@ -162,10 +162,10 @@ impl Engine {
 
     fn remove_expired(&self, idx: usize, k: KeyRef<'_>, now: SystemTime) {
         let mut shard = self.shards[idx].write();
-        if shard.map.get(&k).is_some_and(|s| s.is_expired(now)) {
-            if let Some((_, slot)) = shard.map.swap_remove_entry(&k) {
-                self.forget(&slot);
-            }
+        if shard.map.get(&k).is_some_and(|s| s.is_expired(now))
+            && let Some((_, slot)) = shard.map.swap_remove_entry(&k)
+        {
+            self.forget(&slot);
         }
     }
 

@@ -75,7 +75,7 @@ async fn load(store: RedisStore, task: usize, stop: Arc<AtomicBool>) -> Vec<Call
     while !stop.load(Ordering::Relaxed) {
         let key = format!("k{task}-{}", i % 16);
         let start = Instant::now();
-        let outcome = if i % 2 == 0 {
+        let outcome = if i.is_multiple_of(2) {
             store
                 .put(
                     "load",

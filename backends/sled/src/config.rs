@@ -129,10 +129,10 @@ impl SledConfig {
         if self.sweep_interval.is_some_and(|d| d.is_zero()) {
             return bad("sled store: sweep_interval must be greater than zero".into());
         }
-        if let Durability::Periodic(d) = self.durability {
-            if d.as_millis() == 0 {
-                return bad("sled store: the flush interval must be at least 1 ms".into());
-            }
+        if let Durability::Periodic(d) = self.durability
+            && d.as_millis() == 0
+        {
+            return bad("sled store: the flush interval must be at least 1 ms".into());
         }
         if self.cache_capacity == Some(0) {
             return bad("sled store: cache_capacity must be greater than zero".into());

@@ -231,17 +231,17 @@ impl<S> FernetStore<S> {
 
 impl<S: KeyValueStore> FernetStore<S> {
     fn seal(&self, value: &Value) -> Result<Value> {
-        if let Some(max) = self.capabilities().max_value_len {
-            if value.len() > max {
-                return Err(Error::new(
-                    ErrorKind::ValueTooLarge,
-                    format!(
-                        "value is {} bytes; encrypted, this store allows at most {max}",
-                        value.len()
-                    ),
-                )
-                .with_backend("fernet"));
-            }
+        if let Some(max) = self.capabilities().max_value_len
+            && value.len() > max
+        {
+            return Err(Error::new(
+                ErrorKind::ValueTooLarge,
+                format!(
+                    "value is {} bytes; encrypted, this store allows at most {max}",
+                    value.len()
+                ),
+            )
+            .with_backend("fernet"));
         }
         Ok(self.shared.cipher.seal(value))
     }

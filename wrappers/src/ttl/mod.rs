@@ -79,13 +79,13 @@ impl TtlBuilder {
                 Error::new(ErrorKind::Config, format!("TTL layer: {}", e.message()))
             })?;
         }
-        if let (Some(min), Some(max)) = (self.min, self.max) {
-            if min > max {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    "TTL layer: the minimum TTL is longer than the maximum",
-                ));
-            }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "TTL layer: the minimum TTL is longer than the maximum",
+            ));
         }
         Ok(TtlLayer {
             config: Arc::new(self),

@@ -113,7 +113,8 @@ impl Plan {
         if stall > 0 {
             tokio::time::sleep(Duration::from_millis(stall)).await;
         }
-        let fail = self.down.load(Ordering::SeqCst) || (self.every > 0 && n % self.every == 0);
+        let fail =
+            self.down.load(Ordering::SeqCst) || (self.every > 0 && n.is_multiple_of(self.every));
         if fail {
             self.injected.fetch_add(1, Ordering::SeqCst);
             let kind = self.kind.lock().unwrap_or(ErrorKind::Unavailable);
