@@ -1,7 +1,8 @@
 //! [`Value`]: the immutable JSON object a key holds.
 
 use std::fmt;
-use std::sync::Arc;
+
+use bytestring::ByteString;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,8 +13,9 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// A stored value: a JSON object, immutable and cheap to clone.
 ///
-/// A `Value` keeps the object's JSON text behind an [`Arc`], so cloning it, handing it to a store
-/// or reading it back never copies the document. The text is checked once, when the `Value` is
+/// A `Value` keeps the object's JSON text in shared, reference-counted storage, so cloning it or
+/// handing it to a store never copies the document (a read from a remote backend can even keep
+/// the value inside the buffer it arrived in). The text is checked once, when the `Value` is
 /// built: it is valid JSON and its top level is an object, as the stored formats of
 /// `py-key-value` require.
 ///
@@ -45,7 +47,7 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Clone)]
 pub struct Value {
     // Checked once on construction: a JSON object's text, without surrounding whitespace.
-    text: Arc<str>,
+    text: ByteString,
 }
 
 fn not_an_object(found: &str) -> Error {
@@ -91,7 +93,7 @@ impl Value {
     /// The empty object `{}`.
     pub fn empty() -> Self {
         Value {
-            text: Arc::from("{}"),
+            text: ByteString::from_static("{}"),
         }
     }
 
@@ -135,10 +137,31 @@ impl Value {
         let text = stored_text(bytes)?;
         if text.starts_with('{') && text.ends_with('}') {
             Ok(Value {
-                text: Arc::from(text),
+                text: ByteString::from(text),
             })
         } else {
             Err(corrupted(&not_an_object("something else")))
+        }
+    }
+
+    /// A value from text already checked to be one JSON object and nothing else.
+    pub(crate) fn from_valid_object(text: &str) -> Self {
+        debug_assert!(text.starts_with('{') && text.ends_with('}'));
+        Value {
+            text: ByteString::from(text),
+        }
+    }
+
+    /// [`Value::from_valid_object`] for `text`, a slice of `buffer`: the value keeps sharing the
+    /// buffer instead of copying out of it, unless the value is under half of it (a small value
+    /// should not hold a large buffer alive).
+    pub(crate) fn from_valid_object_in(buffer: &ByteString, text: &str) -> Self {
+        if text.len() * 2 < buffer.len() {
+            return Value::from_valid_object(text);
+        }
+        debug_assert!(text.starts_with('{') && text.ends_with('}'));
+        Value {
+            text: buffer.slice_ref(text),
         }
     }
 
@@ -192,7 +215,7 @@ impl TryFrom<&RawValue> for Value {
     /// an object. Errors with [`ErrorKind::InvalidValue`] otherwise.
     fn try_from(raw: &RawValue) -> Result<Self> {
         Ok(Value {
-            text: Arc::from(object_text(raw)?),
+            text: ByteString::from(object_text(raw)?),
         })
     }
 }
@@ -201,7 +224,7 @@ impl From<Map<String, Json>> for Value {
     fn from(map: Map<String, Json>) -> Self {
         // serde_json renders a map as a valid JSON object: nothing to check.
         Value {
-            text: Arc::from(Json::Object(map).to_string()),
+            text: ByteString::from(Json::Object(map).to_string()),
         }
     }
 }
@@ -241,7 +264,8 @@ impl PartialEq for Value {
     /// Two values are equal when their JSON texts are equal. Objects with the same members in a
     /// different order compare unequal; compare [`Value::to_map`] for semantic equality.
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.text, &other.text) || self.text == other.text
+        let same = |v: &Value| (v.text.as_ptr(), v.text.len());
+        same(self) == same(other) || self.text == other.text
     }
 }
 

@@ -203,7 +203,7 @@ impl RedisStore {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let entry = json::decode_entry(&bytes)?;
+        let entry = json::decode_entry_owned(bytes)?;
         Ok((!entry.is_expired_at(now)).then_some(entry))
     }
 

@@ -49,10 +49,12 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use bytestring::ByteString;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::utc;
+use super::{canonical, utc};
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
@@ -275,8 +277,39 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry> {
 
 type Decoded<'a> = (Parts<'a>, Option<SystemTime>, Option<SystemTime>);
 
+/// Parse stored envelope bytes into their entry, as [`decode_entry`] does, taking the buffer:
+/// the entry's value then shares it instead of being copied out of it, which saves a copy per
+/// read when each read gets a fresh buffer anyway (a network reply).
+///
+/// ```
+/// use stowage_core::codec::json;
+///
+/// let stored = br#"{"collection": "c", "key": "k", "value": {"a": 1}, "version": 1}"#.to_vec();
+/// let entry = json::decode_entry_owned(stored)?;
+/// assert_eq!(entry.value.as_str(), r#"{"a": 1}"#);
+/// # Ok::<(), stowage_core::Error>(())
+/// ```
+pub fn decode_entry_owned(bytes: Vec<u8>) -> Result<Entry> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => ByteString::from(text),
+        Err(e) => return decode_entry(e.as_bytes()),
+    };
+    match decode_canonical(&text, |value| Value::from_valid_object_in(&text, value)) {
+        Some((parts, created_at, expires_at)) => {
+            Ok(Entry::new(parts.value, created_at, expires_at))
+        }
+        None => decode_entry(text.as_bytes()),
+    }
+}
+
 fn decode_parts(bytes: &[u8]) -> Result<Decoded<'_>> {
-    // One pass for what Python and Stowage write (the value an object); the general reader
+    if let Some(decoded) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| decode_canonical(text, Value::from_valid_object))
+    {
+        return Ok(decoded);
+    }
+    // One pass for other shapes of the common case (the value an object); the general reader
     // below handles a value stored as a JSON string, and reports what is wrong otherwise.
     let parts = match serde_json::from_slice::<FastDocument>(bytes)
         .ok()
@@ -297,6 +330,29 @@ fn decode_parts(bytes: &[u8]) -> Result<Decoded<'_>> {
     let created_at = parse_optional(parts.created_at.as_deref(), "created_at")?;
     let expires_at = parse_optional(parts.expires_at.as_deref(), "expires_at")?;
     Ok((parts, created_at, expires_at))
+}
+
+/// The envelope in the exact shape Stowage and Python write, its members found by
+/// [`canonical::scan`] and its value checked with one JSON pass; `None` sends the bytes to the
+/// general reader, which gives the same result for them or says what is wrong.
+fn decode_canonical<'a>(
+    text: &'a str,
+    value_of: impl FnOnce(&str) -> Value,
+) -> Option<Decoded<'a>> {
+    let found = canonical::scan(text)?;
+    // One JSON value and nothing after it; `scan` saw that it is an object.
+    serde_json::from_str::<IgnoredAny>(found.value).ok()?;
+    let created_at = parse_optional(found.created_at, "created_at").ok()?;
+    let expires_at = parse_optional(found.expires_at, "expires_at").ok()?;
+    let parts = Parts {
+        collection: Some(Cow::Borrowed(found.collection)),
+        key: Some(Cow::Borrowed(found.key)),
+        value: value_of(found.value),
+        created_at: None,
+        expires_at: None,
+        version: None,
+    };
+    Some((parts, created_at, expires_at))
 }
 
 fn decode_general(bytes: &[u8]) -> Result<Parts<'static>> {
@@ -474,6 +530,94 @@ mod tests {
         assert_eq!(
             env.created_at,
             Some(UNIX_EPOCH + Duration::from_secs(1_767_323_045))
+        );
+    }
+
+    #[test]
+    fn the_canonical_reader_takes_what_stowage_writes_and_agrees_with_the_general_one() {
+        let created = at("2026-11-22T03:16:48.123456+00:00");
+        let values = [
+            Value::empty(),
+            Value::from_json(r#"{"a": [1, {"b": "\"}\u00e9"}], "c": null}"#).unwrap(),
+            Value::from_json(r#"{"k": "\", \"version\": 1}"}"#).unwrap(),
+        ];
+        for value in &values {
+            for (created_at, expires_at) in [
+                (None, None),
+                (Some(created), None),
+                (Some(created), Some(created + Duration::from_millis(1500))),
+            ] {
+                let text = encode("coll", "key", value, created_at, expires_at);
+                let (fast, fast_created, fast_expires) =
+                    decode_canonical(&text, Value::from_valid_object).expect("canonical");
+                let general = decode_general(text.as_bytes()).unwrap();
+                assert_eq!(fast.value, *value, "{text}");
+                assert_eq!(fast.value, general.value);
+                assert_eq!(fast.collection.as_deref(), Some("coll"));
+                assert_eq!(fast.key.as_deref(), Some("key"));
+                assert_eq!((fast_created, fast_expires), (created_at, expires_at));
+                assert_eq!(decode(text.as_bytes()).unwrap().into_entry().value, *value);
+            }
+        }
+        // Non-ASCII names are written escaped, which the general reader handles.
+        let text = encode("coll", "k€y", &values[1], None, None);
+        assert!(decode_canonical(&text, Value::from_valid_object).is_none());
+        assert_eq!(decode(text.as_bytes()).unwrap().key.as_deref(), Some("k€y"));
+    }
+
+    #[test]
+    fn what_the_canonical_reader_refuses_still_reads_or_fails_as_before() {
+        // Looks canonical around the value, but the "value" holds two members' worth of text.
+        let canonical = |bytes: &[u8]| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| decode_canonical(text, Value::from_valid_object))
+                .is_some()
+        };
+        let text = br#"{"collection": "c", "key": "k", "value": {}, "other": {}, "version": 1}"#;
+        assert!(!canonical(text));
+        let env = decode(text).unwrap();
+        assert_eq!(env.value, Value::empty());
+        // Broken JSON inside a canonical frame is corrupt, not a panic.
+        for text in [
+            &br#"{"collection": "c", "key": "k", "value": {"a": }, "version": 1}"#[..],
+            br#"{"collection": "c", "key": "k", "value": {"a": 1}}, "version": 1}"#,
+            br#"{"collection": "c", "created_at": "soon", "key": "k", "value": {}, "version": 1}"#,
+            b"{\"collection\": \"c\", \"key\": \"\xff\", \"value\": {}, \"version\": 1}",
+        ] {
+            assert!(!canonical(text));
+            let err = decode(text).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Corrupted, "{err}");
+            let err = decode_entry_owned(text.to_vec()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Corrupted, "{err}");
+        }
+    }
+
+    #[test]
+    fn an_owned_read_keeps_a_large_value_in_its_buffer_and_copies_a_small_one() {
+        let created = at("2026-11-22T03:16:48.123456+00:00");
+        let big = Value::from_serialize(&serde_json::json!({ "d": "x".repeat(1000) })).unwrap();
+        let small = Value::from_json(r#"{"a": 1}"#).unwrap();
+        for (value, shared) in [(&big, true), (&small, false)] {
+            let bytes = encode("c", "k", value, Some(created), None).into_bytes();
+            let buffer = bytes.as_ptr_range();
+            let entry = decode_entry_owned(bytes.clone()).unwrap();
+            assert_eq!(entry, decode_entry(&bytes).unwrap());
+            assert_eq!(entry.value, *value);
+            // `bytes.clone()` moved into the call is a different buffer from `bytes`: compare
+            // against a fresh one, moved in, whose address is known.
+            let moved = bytes.clone();
+            let moved_range = moved.as_ptr_range();
+            let entry = decode_entry_owned(moved).unwrap();
+            let at = entry.value.as_str().as_ptr();
+            assert_eq!(moved_range.contains(&at), shared, "shared: {shared}");
+            assert!(!buffer.contains(&at));
+        }
+        // Not canonical, or not UTF-8: the general reader, same answers as the borrowed one.
+        let other = br#"{"value": "{\"a\": 1}", "key": "k"}"#.to_vec();
+        assert_eq!(
+            decode_entry_owned(other.clone()).unwrap(),
+            decode_entry(&other).unwrap()
         );
     }
 

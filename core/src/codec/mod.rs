@@ -5,5 +5,6 @@
 //!   that Python and Rust servers can share one Redis, MongoDB or DynamoDB.
 
 pub mod binary;
+mod canonical;
 pub mod json;
 mod utc;
