@@ -9,8 +9,14 @@
 //!   names `redis-benchmark` uses (`key:000000000042`); the share of its reads that found a value
 //!   is printed beside it.
 //!
+//! Every measurement runs in rounds, the Stowage side and its baseline back to back, and the
+//! ratio is taken per round (the median and range are printed). `--threads 0` runs the client
+//! on a one-thread runtime, like `redis-benchmark`'s single event loop, leaving the other core
+//! to `redis-server`; the default is a two-worker runtime.
+//!
 //! ```sh
-//! cargo run --release -p stowage-redis --example redis_bench -- redis://127.0.0.1:6379/
+//! cargo run --release -p stowage-redis --example redis_bench -- redis://127.0.0.1:6379/ \
+//!     [--threads N] [--rounds R]
 //! ```
 
 use std::sync::Arc;
@@ -26,9 +32,30 @@ const KEYS: usize = 10_000;
 const VALUE_SIZE: usize = 1024;
 const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(2);
-/// Each pair of measurements is repeated, alternating sides, and the best of each side kept:
-/// the machine is shared, and a slow moment should not decide a ratio.
-const ROUNDS: usize = 3;
+
+/// One measurement over the rounds: (Stowage, baseline) per round.
+#[derive(Default)]
+struct Pairs(Vec<(f64, f64)>);
+
+impl Pairs {
+    fn push(&mut self, stowage: f64, baseline: f64) {
+        self.0.push((stowage, baseline));
+    }
+
+    fn print(&self, what: &str) {
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            (v[v.len() / 2], v[0], v[v.len() - 1])
+        };
+        let (stowage, ..) = median(self.0.iter().map(|p| p.0).collect());
+        let (baseline, ..) = median(self.0.iter().map(|p| p.1).collect());
+        let (ratio, low, high) = median(self.0.iter().map(|(s, b)| s / b).collect());
+        println!("| {what} | {stowage:.0} | {baseline:.0} | {ratio:.2}× ({low:.2}–{high:.2}) |");
+    }
+}
+/// Each pair of measurements is repeated, one side right after the other, and the ratio taken
+/// per round: the machine is shared, and a slow moment should not decide a ratio.
+const ROUNDS: usize = 5;
 const COLLECTION: &str = "bench";
 
 /// Run `op` from `tasks` tasks for the warm-up plus the measured time; ops per second measured.
@@ -130,15 +157,23 @@ async fn redis_benchmark(url: &str, raw: &ConnectionManager) -> Option<(f64, f64
     Some((rate, hits / (hits + misses).max(1.0)))
 }
 
-const USAGE: &str = "usage: redis_bench [REDIS_URL] [--threads N]  (N = 0: one-thread runtime)";
+const USAGE: &str =
+    "usage: redis_bench [REDIS_URL] [--threads N] [--rounds R]  (N = 0: a one-thread runtime)";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut url = std::env::var("STOWAGE_TEST_REDIS_URL").ok();
     let mut threads = 2usize;
+    let mut rounds = ROUNDS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--threads" {
             threads = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+        } else if arg == "--rounds" {
+            rounds = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|&n| n > 0)
+                .ok_or(USAGE)?;
         } else {
             url = Some(arg);
         }
@@ -160,10 +195,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n => format!("{n} worker threads"),
         }
     );
-    runtime.block_on(run(url))
+    runtime.block_on(run(url, rounds))
 }
 
-async fn run(url: String) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(url: String, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     let store: Arc<dyn KeyValueStore> = Arc::new(
         RedisStore::builder()
             .url(&url)
@@ -193,14 +228,12 @@ async fn run(url: String) -> Result<(), Box<dyn std::error::Error>> {
         let () = raw.clone().mset(&pairs).await?;
     }
 
-    let mut stowage_get = 0f64;
-    let mut raw_get = 0f64;
-    let mut stowage_put = 0f64;
-    let mut raw_put = 0f64;
-    let mut stowage_many = 0f64;
-    let mut raw_many = 0f64;
-    let mut bench: Option<(f64, f64)> = None;
-    for _ in 0..ROUNDS {
+    let mut get = Pairs::default();
+    let mut put = Pairs::default();
+    let mut many = Pairs::default();
+    let mut versus_bench = Pairs::default();
+    let mut hit_share = 1f64;
+    for _ in 0..rounds {
         let s = store.clone();
         let stowage_get_now = drive(32, move |t, i| {
             let s = s.clone();
@@ -263,43 +296,30 @@ async fn run(url: String) -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .await;
-        stowage_get = stowage_get.max(stowage_get_now);
-        raw_get = raw_get.max(raw_get_now);
-        stowage_put = stowage_put.max(stowage_put_now);
-        raw_put = raw_put.max(raw_put_now);
-        stowage_many = stowage_many.max(stowage_many_now);
-        raw_many = raw_many.max(raw_many_now);
+        get.push(stowage_get_now, raw_get_now);
+        put.push(stowage_put_now, raw_put_now);
+        many.push(stowage_many_now, raw_many_now);
         if let Some((rate, hits)) = redis_benchmark(&url, &raw).await {
-            let best = bench.map_or(0.0, |(b, _)| b);
-            if rate > best {
-                bench = Some((rate, hits));
-            }
+            versus_bench.push(stowage_many_now, rate);
+            hit_share = hit_share.min(hits);
         }
     }
 
+    println!(
+        "{rounds} rounds; medians of each side, and the median (range) of the per-round ratios"
+    );
     println!("| measurement | Stowage | baseline | ratio |");
     println!("| --- | ---: | ---: | ---: |");
-    println!(
-        "| get, concurrency 32 (ops/s) vs raw `redis` crate | {stowage_get:.0} | {raw_get:.0} | {:.2}× |",
-        stowage_get / raw_get
-    );
-    println!(
-        "| put, concurrency 32 (ops/s) vs raw `redis` crate | {stowage_put:.0} | {raw_put:.0} | {:.2}× |",
-        stowage_put / raw_put
-    );
-    println!(
-        "| get_many of 16, 50 tasks (keys/s) vs raw `redis` crate `MGET` of 16 | {stowage_many:.0} | {raw_many:.0} | {:.2}× |",
-        stowage_many / raw_many
-    );
-    match bench {
-        Some((b, hits)) => println!(
-            "| get_many of 16, 50 tasks (keys/s) vs `redis-benchmark -P 16 -c 50 -r {KEYS} -t get` ({:.0} % hits) | {stowage_many:.0} | {b:.0} | {:.2}× |",
-            hits * 100.0,
-            stowage_many / b
-        ),
-        None => println!(
-            "| get_many of 16, 50 tasks (keys/s) | {stowage_many:.0} | redis-benchmark not found | – |"
-        ),
+    get.print("get, concurrency 32 (ops/s) vs raw `redis` crate");
+    put.print("put, concurrency 32 (ops/s) vs raw `redis` crate");
+    many.print("get_many of 16, 50 tasks (keys/s) vs raw `redis` crate `MGET` of 16");
+    if versus_bench.0.is_empty() {
+        println!("| get_many vs `redis-benchmark` | – | redis-benchmark not found | – |");
+    } else {
+        versus_bench.print(&format!(
+            "get_many of 16, 50 tasks (keys/s) vs `redis-benchmark -P 16 -c 50 -r {KEYS} -t get` ({:.0} % hits)",
+            hit_share * 100.0
+        ));
     }
     store.destroy().await?;
     let loaded: Vec<String> = names

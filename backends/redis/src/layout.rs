@@ -2,6 +2,9 @@
 //! optional namespace that prefixes collections the way its `PrefixCollectionsWrapper` does
 //! (`namespace__collection::key`).
 
+use std::io::Write as _;
+
+use redis::{RedisWrite, ToRedisArgs};
 use stowage_core::rules::COLLECTION_SEPARATOR;
 
 /// The separator `PrefixCollectionsWrapper` puts between a prefix and a collection.
@@ -30,14 +33,17 @@ impl Layout {
 
     /// The Redis key of `key` in `collection`.
     pub(crate) fn key(&self, collection: &str, key: &str) -> String {
-        let mut out = String::with_capacity(
-            self.prefix.len() + collection.len() + COLLECTION_SEPARATOR.len() + key.len(),
-        );
-        out.push_str(&self.prefix);
-        out.push_str(collection);
-        out.push_str(COLLECTION_SEPARATOR);
-        out.push_str(key);
-        out
+        self.key_arg(collection, key).pieces().concat()
+    }
+
+    /// The Redis key of `key` in `collection` as a command argument, written straight into the
+    /// command without building a `String` first.
+    pub(crate) fn key_arg<'a>(&'a self, collection: &'a str, key: &'a str) -> KeyArg<'a> {
+        KeyArg {
+            prefix: &self.prefix,
+            collection,
+            key,
+        }
     }
 
     /// A SCAN `MATCH` pattern for every key of `collection`.
@@ -66,6 +72,31 @@ impl Layout {
             .strip_prefix(self.prefix.as_str())?
             .split_once(COLLECTION_SEPARATOR)
             .filter(|(c, _)| !c.is_empty())
+    }
+}
+
+/// A Redis key as a command argument; see [`Layout::key_arg`].
+pub(crate) struct KeyArg<'a> {
+    prefix: &'a str,
+    collection: &'a str,
+    key: &'a str,
+}
+
+impl KeyArg<'_> {
+    fn pieces(&self) -> [&str; 4] {
+        [self.prefix, self.collection, COLLECTION_SEPARATOR, self.key]
+    }
+}
+
+impl ToRedisArgs for KeyArg<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        let pieces = self.pieces();
+        out.reserve_space_for_args([pieces.iter().map(|p| p.len()).sum()]);
+        let mut arg = out.writer_for_next_arg();
+        for piece in pieces {
+            // Writing into the command's own `Vec` cannot fail.
+            let _ = arg.write_all(piece.as_bytes());
+        }
     }
 }
 
@@ -103,5 +134,22 @@ mod tests {
         assert_eq!(l.split("t-1__c::k"), Some(("c", "k")));
         assert_eq!(l.split("other__c::k"), None);
         assert_eq!(l.split("t-1__::k"), None);
+    }
+
+    #[test]
+    fn a_key_argument_is_the_key() {
+        let l = Layout::new(Some("ns"));
+        let written = redis::cmd("GET")
+            .arg(l.key_arg("c", "k::1"))
+            .get_packed_command();
+        let built = redis::cmd("GET")
+            .arg(l.key("c", "k::1"))
+            .get_packed_command();
+        assert_eq!(written, built);
+        assert!(
+            String::from_utf8_lossy(&written).contains("ns__c::k::1"),
+            "{}",
+            String::from_utf8_lossy(&written)
+        );
     }
 }

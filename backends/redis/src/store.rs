@@ -221,7 +221,7 @@ impl RedisStore {
         let found: Option<Vec<u8>> = match self
             .inner
             .conn
-            .query(redis::cmd("GET").arg(self.inner.layout.key(collection, key)))
+            .query(redis::cmd("GET").arg(self.inner.layout.key_arg(collection, key)))
             .await
         {
             Ok(found) => found,
@@ -246,7 +246,7 @@ impl RedisStore {
         }
         let mut cmd = redis::cmd("MGET");
         for key in keys {
-            cmd.arg(self.inner.layout.key(collection, key));
+            cmd.arg(self.inner.layout.key_arg(collection, key));
         }
         let raw: Vec<Option<Vec<u8>>> = match self.inner.conn.query(&cmd).await {
             Ok(raw) => raw,
@@ -276,7 +276,7 @@ impl RedisStore {
             rules::expires_at(now, ttl),
         );
         let mut cmd = redis::cmd("SET");
-        cmd.arg(layout.key(collection, key)).arg(Envelope(doc));
+        cmd.arg(layout.key_arg(collection, key)).arg(Envelope(doc));
         if let Some(ttl) = ttl {
             cmd.arg("PX").arg(px(ttl));
         }
@@ -403,31 +403,27 @@ impl KeyValueStore for RedisStore {
             .enumerate()
             .filter(|(i, (k, _))| last.get(k) == Some(i))
             .map(|(_, e)| e);
-        let result = match ttl {
-            _ if entries.is_empty() => return Ok(()),
-            None => {
-                let layout = &self.inner.layout;
-                let physical = layout.collection(collection);
-                let mut cmd = redis::cmd("MSET");
-                for (key, value) in kept {
-                    cmd.arg(layout.key(collection, key))
-                        .arg(Envelope(json::encode_pieces(
-                            &physical,
-                            key,
-                            value,
-                            Some(now),
-                            None,
-                        )));
+        let result =
+            match ttl {
+                _ if entries.is_empty() => return Ok(()),
+                None => {
+                    let layout = &self.inner.layout;
+                    let physical = layout.collection(collection);
+                    let mut cmd = redis::cmd("MSET");
+                    for (key, value) in kept {
+                        cmd.arg(layout.key_arg(collection, key)).arg(Envelope(
+                            json::encode_pieces(&physical, key, value, Some(now), None),
+                        ));
+                    }
+                    self.inner.conn.query::<()>(&cmd).await
                 }
-                self.inner.conn.query::<()>(&cmd).await
-            }
-            Some(_) => {
-                let cmds = kept
-                    .map(|(k, v)| self.set_cmd(collection, k, v, now, ttl))
-                    .collect();
-                self.inner.conn.run_all(cmds).await
-            }
-        };
+                Some(_) => {
+                    let cmds = kept
+                        .map(|(k, v)| self.set_cmd(collection, k, v, now, ttl))
+                        .collect();
+                    self.inner.conn.run_all(cmds).await
+                }
+            };
         result.map_err(|e| wrap(from_redis(e)))
     }
 
@@ -450,7 +446,7 @@ impl KeyValueStore for RedisStore {
         }
         let mut cmd = redis::cmd("DEL");
         for key in keys {
-            cmd.arg(self.inner.layout.key(collection, key));
+            cmd.arg(self.inner.layout.key_arg(collection, key));
         }
         let n: u64 = self
             .inner
