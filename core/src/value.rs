@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use bytestring::ByteString;
 
 use serde::de::DeserializeOwned;
@@ -134,11 +135,24 @@ impl Value {
     /// those a `Value` had when it was written, so only their UTF-8 and their outer braces are
     /// checked, not the whole JSON grammar. Failures are [`ErrorKind::Corrupted`].
     pub(crate) fn from_checksummed(bytes: &[u8]) -> Result<Self> {
-        let text = stored_text(bytes)?;
+        Value::checksummed(ByteString::from(stored_text(bytes)?))
+    }
+
+    /// [`Value::from_checksummed`] for `bytes`, a slice of `buffer`: the value shares the
+    /// buffer instead of copying out of it, unless it is under half of it.
+    pub(crate) fn from_checksummed_in(buffer: &Bytes, bytes: &[u8]) -> Result<Self> {
+        if bytes.len() * 2 < buffer.len() {
+            return Value::from_checksummed(bytes);
+        }
+        let text = ByteString::try_from(buffer.slice_ref(bytes)).map_err(|e| {
+            Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e)
+        })?;
+        Value::checksummed(text)
+    }
+
+    fn checksummed(text: ByteString) -> Result<Self> {
         if text.starts_with('{') && text.ends_with('}') {
-            Ok(Value {
-                text: ByteString::from(text),
-            })
+            Ok(Value { text })
         } else {
             Err(corrupted(&not_an_object("something else")))
         }

@@ -63,7 +63,7 @@ impl Engine for Core {
 
     fn get(&self, key: &[u8], now: SystemTime) -> Result<Option<Entry>> {
         match self.tree.get(key).map_err(from_sled)? {
-            Some(v) => binary::decode_live(&v, now),
+            Some(v) => binary::decode_live_owned(v, now),
             None => Ok(None),
         }
     }

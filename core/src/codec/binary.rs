@@ -182,13 +182,44 @@ pub fn decode(bytes: &[u8]) -> Result<Entry> {
 /// Decode a record and return its entry only when it is live at `now`: `Ok(None)` when it has
 /// expired. The value of an expired entry is not parsed.
 pub fn decode_live(bytes: &[u8], now: SystemTime) -> Result<Option<Entry>> {
+    live(bytes, now, Value::from_checksummed)
+}
+
+/// [`decode_live`] for a record the caller owns (an engine's reference-counted buffer, a
+/// `Vec`): the value keeps sharing the record instead of being copied out of it, unless it is
+/// under half of it.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use stowage_core::codec::binary;
+/// use stowage_core::{Entry, Value};
+///
+/// let record = binary::encode(&Entry::new(Value::from_json(r#"{"a": 1}"#)?, None, None));
+/// let entry = binary::decode_live_owned(record, SystemTime::now())?.expect("live");
+/// assert_eq!(entry.value.as_str(), r#"{"a": 1}"#);
+/// # Ok::<(), stowage_core::Error>(())
+/// ```
+pub fn decode_live_owned<B>(record: B, now: SystemTime) -> Result<Option<Entry>>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let record = bytes::Bytes::from_owner(record);
+    live(&record, now, |value| {
+        Value::from_checksummed_in(&record, value)
+    })
+}
+
+fn live(
+    bytes: &[u8],
+    now: SystemTime,
+    value_of: impl FnOnce(&[u8]) -> Result<Value>,
+) -> Result<Option<Entry>> {
     let body = checked_body(bytes)?;
     if body.expires_at.is_some_and(|at| from_nanos(at) <= now) {
         return Ok(None);
     }
-    let value = Value::from_checksummed(body.value)?;
     Ok(Some(Entry::new(
-        value,
+        value_of(body.value)?,
         body.created_at.map(from_nanos),
         body.expires_at.map(from_nanos),
     )))
@@ -320,6 +351,31 @@ mod tests {
         let h = decode_header(&bytes).unwrap();
         assert_eq!(h.created_at, e.created_at);
         assert_eq!(h.expires_at, e.expires_at);
+    }
+
+    #[test]
+    fn an_owned_record_shares_a_large_value_and_reads_like_a_borrowed_one() {
+        let now = SystemTime::now();
+        let big = Value::from_serialize(&serde_json::json!({ "d": "x".repeat(1000) })).unwrap();
+        let small = Value::from_json(r#"{"a": 1}"#).unwrap();
+        for (value, shared) in [(big, true), (small, false)] {
+            let record = encode(&Entry::new(value.clone(), Some(now), None));
+            let range = record.as_ptr_range();
+            let copy = record.clone();
+            let entry = decode_live_owned(record, now).unwrap().unwrap();
+            assert_eq!(Some(&entry), decode_live(&copy, now).unwrap().as_ref());
+            assert_eq!(entry.value, value);
+            assert_eq!(range.contains(&entry.value.as_str().as_ptr()), shared);
+        }
+        // Damage and expiry read the same way too.
+        let e = fixture_entry();
+        let mut damaged = encode(&e);
+        let mid = damaged.len() / 2;
+        damaged[mid] ^= 0x20;
+        let err = decode_live_owned(damaged, e.created_at.unwrap()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupted);
+        let at = e.expires_at.unwrap();
+        assert!(decode_live_owned(encode(&e), at).unwrap().is_none());
     }
 
     #[test]
