@@ -94,6 +94,23 @@ async def open_store(kind, url):
     raise SystemExit(f"unknown py-key-value store {kind!r}; known: memory, redis")
 
 
+# Kept equal to `UNICODE` in src/adapter.rs.
+UNICODE = "aeiounst \u00e9\u00fc\u00df\u00e5\u2603\u65e5\u672c\u8a9e\U0001f600"
+
+
+def text_of(rng: random.Random, letters: str, pad: int) -> str:
+    """Random characters of `letters` filling `pad` bytes of UTF-8 (then "x" to the end)."""
+    out, size = [], 0
+    while True:
+        c = rng.choice(letters)
+        width = len(c.encode())
+        if size + width > pad:
+            break
+        out.append(c)
+        size += width
+    return "".join(out) + "x" * (pad - size)
+
+
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--store", required=True)
@@ -104,6 +121,7 @@ async def main():
     p.add_argument("--concurrency", type=int, required=True)
     p.add_argument("--keys", type=int, required=True)
     p.add_argument("--value-size", type=int, required=True)
+    p.add_argument("--value-text", choices=["ascii", "unicode"], default="ascii")
     p.add_argument("--hit-rate", type=float, default=0.9)
     p.add_argument("--cache-ttl", type=float, default=1.0)
     p.add_argument("--distribution", default="zipfian")
@@ -113,8 +131,8 @@ async def main():
 
     rng = random.Random(42)
     pad = max(0, a.value_size - len('{"data":""}'))
-    letters = string.ascii_letters + string.digits
-    payloads = [{"data": "".join(rng.choices(letters, k=pad))} for _ in range(64)]
+    letters = string.ascii_letters + string.digits if a.value_text == "ascii" else UNICODE
+    payloads = [{"data": text_of(rng, letters, pad)} for _ in range(64)]
     store = await open_store(a.store, a.url)
     names = [key_name(i) for i in range(a.keys)]
     for start in range(0, a.keys, 500):

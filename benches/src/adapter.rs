@@ -20,11 +20,71 @@ pub struct Payload {
     pub json: Arc<str>,
 }
 
+/// The text values are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValueText {
+    /// ASCII letters and digits.
+    Ascii,
+    /// Letters mixed with accented letters, CJK and emoji (UTF-8 of 1 to 4 bytes).
+    Unicode,
+}
+
+impl ValueText {
+    /// The characters a value's text is drawn from.
+    pub fn alphabet(self) -> &'static [char] {
+        match self {
+            ValueText::Ascii => ALPHANUMERIC,
+            ValueText::Unicode => UNICODE,
+        }
+    }
+}
+
+const ALPHANUMERIC: &[char] = &[
+    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's',
+    't', 'u', 'v', 'w', 'x', 'y', 'z', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L',
+    'M', 'N', 'O', 'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', '0', '1', '2', '3', '4',
+    '5', '6', '7', '8', '9',
+];
+
+/// Kept equal to `UNICODE` in `py/pykv_bench.py`.
+const UNICODE: &[char] = &[
+    'a',
+    'e',
+    'i',
+    'o',
+    'u',
+    'n',
+    's',
+    't',
+    ' ',
+    '\u{e9}',
+    '\u{fc}',
+    '\u{df}',
+    '\u{e5}',
+    '\u{2603}',
+    '\u{65e5}',
+    '\u{672c}',
+    '\u{8a9e}',
+    '\u{1f600}',
+];
+
 impl Payload {
-    /// A JSON object of about `size` bytes: `{"data":"…"}` padded with random letters.
-    pub fn of_size(size: usize, rng: &mut fastrand::Rng) -> Result<Payload> {
+    /// A JSON object of about `size` bytes: `{"data":"…"}` padded with random characters of
+    /// `text`, never past `size` bytes of UTF-8.
+    pub fn of_size(size: usize, text: ValueText, rng: &mut fastrand::Rng) -> Result<Payload> {
         let pad = size.saturating_sub(r#"{"data":""}"#.len());
-        let data: String = (0..pad).map(|_| rng.alphanumeric()).collect();
+        let alphabet = text.alphabet();
+        let mut data = String::with_capacity(pad);
+        while let Some(c) = rng
+            .choice(alphabet)
+            .filter(|c| data.len() + c.len_utf8() <= pad)
+        {
+            data.push(*c);
+        }
+        // The last few bytes, when a wide character did not fit.
+        while data.len() < pad {
+            data.push('x');
+        }
         let value = Value::from_serialize(&serde_json::json!({ "data": data }))?;
         Ok(Payload {
             json: Arc::from(value.as_str()),
@@ -108,5 +168,26 @@ impl Adapter for StowageAdapter {
         let batch: Vec<(&str, Value)> =
             entries.iter().map(|(k, p)| (*k, p.value.clone())).collect();
         Ok(self.store.put_many(COLLECTION, &batch, None).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_have_the_asked_size_in_bytes_and_text() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for size in [16, 100, 1024, 4096] {
+            let ascii = Payload::of_size(size, ValueText::Ascii, &mut rng).unwrap();
+            assert_eq!(ascii.value.len(), size);
+            assert!(ascii.value.as_str().is_ascii());
+            let unicode = Payload::of_size(size, ValueText::Unicode, &mut rng).unwrap();
+            assert_eq!(unicode.value.len(), size);
+            assert_eq!(&*unicode.json, unicode.value.as_str());
+        }
+        let unicode = Payload::of_size(1024, ValueText::Unicode, &mut rng).unwrap();
+        let wide = unicode.value.as_str().chars().filter(|c| c.len_utf8() > 1);
+        assert!(wide.count() > 100, "{}", unicode.value);
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use stowage_bench::adapter::{self, Payload};
+use stowage_bench::adapter::{self, Payload, ValueText};
 use stowage_bench::runner::{self, Length, RunConfig, RunResult};
 use stowage_bench::workload::{Distribution, Workload};
 use stowage_bench::{backends, report};
@@ -62,6 +62,10 @@ struct Args {
     /// Bytes per value (a JSON object of about this size).
     #[arg(long, default_value_t = 1024)]
     value_size: usize,
+    /// What the values' text is made of: ASCII letters and digits, or `unicode` (accented
+    /// letters, CJK and emoji mixed in, as user-facing text often is).
+    #[arg(long, value_enum, default_value_t = ValueText::Ascii)]
+    value_text: ValueText,
     /// How keys are drawn.
     #[arg(long, value_enum, default_value_t = Distribution::Zipfian)]
     distribution: Distribution,
@@ -136,6 +140,7 @@ fn config(args: &Args) -> Result<RunConfig> {
         concurrency: args.concurrency,
         keys: args.keys,
         value_size: args.value_size,
+        value_text: args.value_text,
         distribution: args.distribution,
         hit_rate: args.hit_rate,
         cache_ttl: seconds("cache-ttl", args.cache_ttl, false)?,
@@ -173,6 +178,7 @@ fn run_pykv(
         .args(["--concurrency", &cfg.concurrency.to_string()])
         .args(["--keys", &cfg.keys.to_string()])
         .args(["--value-size", &cfg.value_size.to_string()])
+        .args(["--value-text", text_name(cfg.value_text)])
         .args(["--hit-rate", &cfg.hit_rate.to_string()])
         .args(["--cache-ttl", &cfg.cache_ttl.as_secs_f64().to_string()])
         .args([
@@ -229,7 +235,7 @@ async fn run(args: Args) -> Result<()> {
     let mut rng = fastrand::Rng::with_seed(42);
     let payloads = Arc::new(
         (0..64)
-            .map(|_| Payload::of_size(cfg.value_size, &mut rng))
+            .map(|_| Payload::of_size(cfg.value_size, cfg.value_text, &mut rng))
             .collect::<Result<Vec<_>>>()?,
     );
     let style = ProgressStyle::with_template("{prefix:>34} [{bar:30}] {elapsed_precise} {msg}")
@@ -367,6 +373,7 @@ async fn run(args: Args) -> Result<()> {
         "rounds": args.rounds,
         "keys": cfg.keys,
         "value_size": cfg.value_size,
+        "value_text": text_name(cfg.value_text),
         "distribution": format!("{:?}", cfg.distribution).to_lowercase(),
         "hit_rate": cfg.hit_rate,
         "cache_ttl_s": cfg.cache_ttl.as_secs_f64(),
@@ -397,5 +404,13 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The command-line name of a [`ValueText`].
+fn text_name(text: ValueText) -> &'static str {
+    match text {
+        ValueText::Ascii => "ascii",
+        ValueText::Unicode => "unicode",
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 
-use crate::adapter::{Adapter, Payload};
+use crate::adapter::{Adapter, Payload, ValueText};
 use crate::workload::{Distribution, KeyChooser, Workload};
 
 /// How long a run lasts.
@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub keys: usize,
     /// Bytes per value.
     pub value_size: usize,
+    /// What the values' text is made of.
+    pub value_text: ValueText,
     /// How keys are drawn.
     pub distribution: Distribution,
     /// Cache workload: the share of reads aimed at loaded keys.

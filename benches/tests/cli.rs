@@ -73,21 +73,37 @@ fn a_short_run_prints_the_table_and_writes_every_file() {
 
 /// A short counted run (`--ops N`, no warm-up, 100 keys) that must succeed; its `results.json`.
 fn counted_run(backends: &str, workloads: &str, ops: &str) -> serde_json::Value {
+    counted_run_with(backends, workloads, ops, &[])
+}
+
+/// [`counted_run`] with more arguments.
+fn counted_run_with(
+    backends: &str,
+    workloads: &str,
+    ops: &str,
+    more: &[&str],
+) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let out = bench(&[
-        "--backends",
-        backends,
-        "--workloads",
-        workloads,
-        "--ops",
-        ops,
-        "--warmup",
-        "0",
-        "--keys",
-        "100",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+    let out = bench(
+        &[
+            &[
+                "--backends",
+                backends,
+                "--workloads",
+                workloads,
+                "--ops",
+                ops,
+                "--warmup",
+                "0",
+                "--keys",
+                "100",
+                "--out",
+                dir.path().to_str().unwrap(),
+            ],
+            more,
+        ]
+        .concat(),
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -112,6 +128,23 @@ fn the_cache_workload_runs_on_the_embedded_stores() {
     for row in rows {
         assert_eq!(row["workload"], "cache", "{row}");
         assert!(row["read"]["count"].as_u64().unwrap() > 0, "{row}");
+    }
+}
+
+#[test]
+fn unicode_values_round_trip_through_every_default_store() {
+    let json = counted_run_with(
+        "memory,disk,sled",
+        "a",
+        "2000",
+        &["--value-text", "unicode"],
+    );
+    assert_eq!(json["config"]["value_text"], "unicode", "{json}");
+    let rows = json["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        assert!(row["read"]["count"].as_u64().unwrap() > 0, "{row}");
+        assert_eq!(row["hit_rate"], 1.0, "{row}");
     }
 }
 
@@ -178,6 +211,8 @@ fn the_python_anchor_runs_the_real_package() {
         "0",
         "--keys",
         "200",
+        "--value-text",
+        "unicode",
         "--python",
         &python,
         "--pykv",

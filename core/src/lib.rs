@@ -35,6 +35,7 @@ pub mod layer;
 mod read_path;
 pub mod rules;
 mod store;
+mod utf8;
 mod value;
 
 #[cfg(feature = "testkit")]

@@ -86,7 +86,7 @@ fn corrupted(e: &Error) -> Error {
 }
 
 fn stored_text(bytes: &[u8]) -> Result<&str> {
-    std::str::from_utf8(bytes)
+    crate::utf8::check(bytes)
         .map_err(|e| Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e))
 }
 
@@ -139,15 +139,13 @@ impl Value {
     }
 
     /// [`Value::from_checksummed`] for `bytes`, a slice of `buffer`: the value shares the
-    /// buffer instead of copying out of it, unless it is under half of it.
+    /// buffer instead of copying out of it, unless it is under half of it or not ASCII (see
+    /// [`crate::utf8::shared`]).
     pub(crate) fn from_checksummed_in(buffer: &Bytes, bytes: &[u8]) -> Result<Self> {
-        if bytes.len() * 2 < buffer.len() {
-            return Value::from_checksummed(bytes);
+        match crate::utf8::shared(buffer, bytes) {
+            Some(text) if bytes.len() * 2 >= buffer.len() => Value::checksummed(text),
+            _ => Value::from_checksummed(bytes),
         }
-        let text = ByteString::try_from(buffer.slice_ref(bytes)).map_err(|e| {
-            Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e)
-        })?;
-        Value::checksummed(text)
     }
 
     fn checksummed(text: ByteString) -> Result<Self> {

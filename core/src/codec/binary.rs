@@ -358,7 +358,10 @@ mod tests {
         let now = SystemTime::now();
         let big = Value::from_serialize(&serde_json::json!({ "d": "x".repeat(1000) })).unwrap();
         let small = Value::from_json(r#"{"a": 1}"#).unwrap();
-        for (value, shared) in [(big, true), (small, false)] {
+        let accents =
+            Value::from_serialize(&serde_json::json!({ "d": "h\u{e9}llo \u{2603} ".repeat(80) }))
+                .unwrap();
+        for (value, shared) in [(big, true), (small, false), (accents, false)] {
             let record = encode(&Entry::new(value.clone(), Some(now), None));
             let range = record.as_ptr_range();
             let copy = record.clone();

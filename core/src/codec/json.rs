@@ -49,7 +49,6 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use bytestring::ByteString;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -290,9 +289,11 @@ type Decoded<'a> = (Parts<'a>, Option<SystemTime>, Option<SystemTime>);
 /// # Ok::<(), stowage_core::Error>(())
 /// ```
 pub fn decode_entry_owned(bytes: Vec<u8>) -> Result<Entry> {
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => ByteString::from(text),
-        Err(e) => return decode_entry(e.as_bytes()),
+    // Shared when proving it UTF-8 is cheap (ASCII: `ByteString`'s own check is fast there);
+    // other text is checked by the fast `utf8::check` and its value copied.
+    let buffer = bytes::Bytes::from(bytes);
+    let Some(text) = crate::utf8::shared(&buffer, &buffer) else {
+        return decode_entry(&buffer);
     };
     match decode_canonical(&text, |value| Value::from_valid_object_in(&text, value)) {
         Some((parts, created_at, expires_at)) => {
@@ -303,7 +304,7 @@ pub fn decode_entry_owned(bytes: Vec<u8>) -> Result<Entry> {
 }
 
 fn decode_parts(bytes: &[u8]) -> Result<Decoded<'_>> {
-    if let Some(decoded) = std::str::from_utf8(bytes)
+    if let Some(decoded) = crate::utf8::check(bytes)
         .ok()
         .and_then(|text| decode_canonical(text, Value::from_valid_object))
     {
@@ -613,6 +614,14 @@ mod tests {
             assert_eq!(moved_range.contains(&at), shared, "shared: {shared}");
             assert!(!buffer.contains(&at));
         }
+        // Text beyond ASCII is read the same way, copied out of the buffer.
+        let text = format!(r#"{{"d": "{}"}}"#, "h\u{e9}llo \u{2603} ".repeat(80));
+        let accents = Value::from_json(text).unwrap();
+        let bytes = encode("c", "k", &accents, None, None).into_bytes();
+        let range = bytes.as_ptr_range();
+        let entry = decode_entry_owned(bytes).unwrap();
+        assert_eq!(entry.value, accents);
+        assert!(!range.contains(&entry.value.as_str().as_ptr()));
         // Not canonical, or not UTF-8: the general reader, same answers as the borrowed one.
         let other = br#"{"value": "{\"a\": 1}", "key": "k"}"#.to_vec();
         assert_eq!(
