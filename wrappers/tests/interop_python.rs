@@ -3,9 +3,6 @@
 //!
 //! Needs `STOWAGE_TEST_PYTHON` (the venv built by `scripts/test.sh`); fails without it.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value as Json, json};
 use stowage_core::{ErrorKind, KeyValueStore, KeyValueStoreExt, Value};
 use stowage_memory::MemoryStore;
@@ -13,31 +10,8 @@ use stowage_wrappers::compression::CompressionLayer;
 use stowage_wrappers::fernet::{FernetKey, FernetLayer};
 
 fn python(request: Json) -> Json {
-    let python = std::env::var("STOWAGE_TEST_PYTHON").expect(
-        "STOWAGE_TEST_PYTHON is not set: run the tests through scripts/test.sh, which builds the \
-         Python venv with py-key-value-aio and exports it",
-    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/interop.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the Python interpreter");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("python answers JSON")
+    stowage_core::testkit::python::run_json(script, &[], Some(&request))
 }
 
 fn samples() -> Vec<Json> {

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
@@ -13,34 +12,10 @@ use stowage_core::testkit::{obj, unique};
 use stowage_core::{KeyValueStore, Value};
 use stowage_redis::RedisStore;
 
-fn python() -> String {
-    common::env_url("STOWAGE_TEST_PYTHON")
-}
-
 /// Run the Python side with `args`, feeding `input` as JSON; its stdout parsed as JSON (or Null).
 fn py(args: &[&str], input: &Json) -> Json {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/redis_interop.py");
-    let mut child = Command::new(python())
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the Python interop script");
-    serde_json::to_writer(child.stdin.take().unwrap(), input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    if text.trim().is_empty() {
-        Json::Null
-    } else {
-        serde_json::from_str(&text).unwrap()
-    }
+    stowage_core::testkit::python::run_json(script, args, Some(input))
 }
 
 fn values() -> Vec<(&'static str, Json, Option<f64>)> {

@@ -25,6 +25,7 @@
 
 pub mod cases;
 pub mod crash;
+pub mod python;
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};

@@ -103,13 +103,7 @@ pub fn proxy_binary() -> std::path::PathBuf {
 
 /// The Python interpreter of the test venv. Never skips: a missing interpreter fails the test.
 pub fn python() -> String {
-    match std::env::var("STOWAGE_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => panic!(
-            "STOWAGE_TEST_PYTHON is not set: run the end-to-end tests through scripts/test.sh, \
-             which builds the Python venv (fastmcp, mcp) and exports it"
-        ),
-    }
+    stowage_core::testkit::python::interpreter()
 }
 
 /// A file under `middleware/tests/py/`.

@@ -36,35 +36,12 @@ pub async fn store() -> DynamoStore {
         .expect("a DynamoDB store")
 }
 
-/// The Python interpreter with `py-key-value-aio`, from `STOWAGE_TEST_PYTHON`. Panics when it
-/// is missing.
-pub fn python() -> String {
-    std::env::var("STOWAGE_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "STOWAGE_TEST_PYTHON is not set: run the tests through scripts/test.sh, which builds \
-             the Python venv with py-key-value-aio and sets it"
-        )
-    })
-}
-
 /// Run `tests/py/interop.py MODE ARGS` with the real Python package and parse its JSON output.
 pub async fn run_python(mode: &str, args: serde_json::Value) -> serde_json::Value {
     let mode = mode.to_owned();
     tokio::task::spawn_blocking(move || {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/interop.py");
-        let out = std::process::Command::new(python())
-            .arg(script)
-            .arg(&mode)
-            .arg(args.to_string())
-            .output()
-            .expect("the Python interpreter runs");
-        assert!(
-            out.status.success(),
-            "python {mode} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON from the Python side")
+        stowage_core::testkit::python::run_json(script, &[&mode, &args.to_string()], None)
     })
     .await
     .expect("the Python task")
