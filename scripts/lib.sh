@@ -104,3 +104,24 @@ python_venv() {
     fi
     echo "$venv"
 }
+
+# prune_superseded_tests: every change to a test's code links a new test executable into the
+# kept build directory, and cargo never removes the old ones (tens of GB over a day of work).
+# Keep the newest executable of each test (same name, same source file), remove the rest.
+prune_superseded_tests() {
+    local deps="$CARGO_TARGET_DIR/debug/deps" f src removed=0
+    [ -d "$deps" ] || return 0
+    local -A newest=()
+    while read -r _ f; do
+        src=$(head -n 1 "$deps/$f.d" 2>/dev/null | awk '{print $2}')
+        [ -n "$src" ] || continue
+        if [ -n "${newest["${f%-*} $src"]:-}" ]; then
+            rm -f "$deps/$f" "$deps/$f.d"
+            removed=$((removed + 1))
+        else
+            newest["${f%-*} $src"]="$f"
+        fi
+    done < <(find "$deps" -maxdepth 1 -type f -perm -u+x -regextype posix-extended \
+        -regex '.*/[A-Za-z0-9_]+-[0-9a-f]{16}' -printf '%T@ %f\n' | sort -rn)
+    log "removed $removed superseded test executables"
+}

@@ -53,4 +53,7 @@ fi
 step "doc tests"
 cargo test --workspace --locked --doc -q
 
+step "pruning the build directory"
+prune_superseded_tests
+
 step "done"
