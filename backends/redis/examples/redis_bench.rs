@@ -3,7 +3,8 @@
 //!
 //! - `get` and `put` at concurrency 32 (1 KiB JSON values, 10 000 keys): Stowage
 //!   (`Arc<dyn KeyValueStore>`, envelope encode/decode included) vs the raw crate
-//!   (`ConnectionManager`, the same JSON text stored as is);
+//!   (`ConnectionManager`s, as many as the store's connections and used in turn like them, the
+//!   same JSON text stored as is);
 //! - pipelined `get_many` of 16 keys from 50 tasks vs `redis-benchmark -P 16 -c 50 -r 10000
 //!   -t get` (keys read per second), reading the same 1 KiB values the example loads under the
 //!   names `redis-benchmark` uses (`key:000000000042`); the share of its reads that found a value
@@ -12,11 +13,12 @@
 //! Every measurement runs in rounds, the Stowage side and its baseline back to back, and the
 //! ratio is taken per round (the median and range are printed). `--threads 0` runs the client
 //! on a one-thread runtime, like `redis-benchmark`'s single event loop, leaving the other core
-//! to `redis-server`; the default is a two-worker runtime.
+//! to `redis-server`; the default is a two-worker runtime. `--connections C` sets the store's
+//! connections and the raw client's alike (default: the store's default, 4).
 //!
 //! ```sh
 //! cargo run --release -p stowage-redis --example redis_bench -- redis://127.0.0.1:6379/ \
-//!     [--threads N] [--rounds R]
+//!     [--threads N] [--rounds R] [--connections C]
 //! ```
 
 use std::sync::Arc;
@@ -157,17 +159,55 @@ async fn redis_benchmark(url: &str, raw: &ConnectionManager) -> Option<(f64, f64
     Some((rate, hits / (hits + misses).max(1.0)))
 }
 
-const USAGE: &str =
-    "usage: redis_bench [REDIS_URL] [--threads N] [--rounds R]  (N = 0: a one-thread runtime)";
+const USAGE: &str = "usage: redis_bench [REDIS_URL] [--threads N] [--rounds R] [--connections C]\n\
+    (threads 0: a one-thread runtime; connections: the store's and the raw client's, default 4)";
+
+/// What to run.
+struct Options {
+    url: String,
+    rounds: usize,
+    connections: usize,
+}
+
+/// The raw crate over `n` connection managers used in turn, as the store uses its connections.
+struct RawPool {
+    conns: Vec<ConnectionManager>,
+    next: AtomicU64,
+}
+
+impl RawPool {
+    async fn open(url: &str, n: usize) -> redis::RedisResult<RawPool> {
+        let mut conns = Vec::with_capacity(n);
+        for _ in 0..n {
+            conns.push(ConnectionManager::new(redis::Client::open(url)?).await?);
+        }
+        Ok(RawPool {
+            conns,
+            next: AtomicU64::new(0),
+        })
+    }
+
+    fn pick(&self) -> ConnectionManager {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) as usize % self.conns.len();
+        self.conns[i].clone()
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut url = std::env::var("STOWAGE_TEST_REDIS_URL").ok();
     let mut threads = 2usize;
     let mut rounds = ROUNDS;
+    let mut connections = stowage_redis::DEFAULT_CONNECTIONS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--threads" {
             threads = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+        } else if arg == "--connections" {
+            connections = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|&n| n > 0)
+                .ok_or(USAGE)?;
         } else if arg == "--rounds" {
             rounds = args
                 .next()
@@ -189,24 +229,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?,
     };
     println!(
-        "runtime: {}",
+        "runtime: {}; {connections} connection(s) on each side",
         match threads {
             0 => "one thread".to_owned(),
             n => format!("{n} worker threads"),
         }
     );
-    runtime.block_on(run(url, rounds))
+    runtime.block_on(run(Options {
+        url,
+        rounds,
+        connections,
+    }))
 }
 
-async fn run(url: String, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(opts: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let Options {
+        url,
+        rounds,
+        connections,
+    } = opts;
     let store: Arc<dyn KeyValueStore> = Arc::new(
         RedisStore::builder()
             .url(&url)
             .namespace("stowage-bench")
+            .connections(connections)
             .build()
             .await?,
     );
-    let raw = ConnectionManager::new(redis::Client::open(url.as_str())?).await?;
+    let pool = Arc::new(RawPool::open(&url, connections).await?);
+    let raw = pool.pick();
     let data: String = "x".repeat(VALUE_SIZE - r#"{"data":""}"#.len());
     let value = Value::from_serialize(&serde_json::json!({ "data": data }))?;
     let json: Arc<str> = Arc::from(value.as_str());
@@ -243,9 +294,9 @@ async fn run(url: String, rounds: usize) -> Result<(), Box<dyn std::error::Error
             }
         })
         .await;
-        let r = raw.clone();
+        let r = pool.clone();
         let raw_get_now = drive(32, move |t, i| {
-            let mut r = r.clone();
+            let mut r = r.pick();
             async move {
                 let v: Option<Vec<u8>> = r.get(format!("raw::{}", key(t, i))).await.unwrap();
                 assert!(v.is_some());
@@ -262,9 +313,9 @@ async fn run(url: String, rounds: usize) -> Result<(), Box<dyn std::error::Error
             }
         })
         .await;
-        let (r, j) = (raw.clone(), json.clone());
+        let (r, j) = (pool.clone(), json.clone());
         let raw_put_now = drive(32, move |t, i| {
-            let (mut r, j) = (r.clone(), j.clone());
+            let (mut r, j) = (r.pick(), j.clone());
             async move {
                 let () = r.set(format!("raw::{}", key(t, i)), &*j).await.unwrap();
                 1
@@ -283,9 +334,9 @@ async fn run(url: String, rounds: usize) -> Result<(), Box<dyn std::error::Error
             }
         })
         .await;
-        let r = raw.clone();
+        let r = pool.clone();
         let raw_many_now = drive(50, move |t, i| {
-            let mut r = r.clone();
+            let mut r = r.pick();
             async move {
                 let keys: Vec<String> = (0..16)
                     .map(|j| format!("raw::{}", key(t, i * 16 + j)))

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::future::try_join_all;
@@ -22,10 +24,34 @@ pub(crate) struct Conn {
 /// A connection to one node or to a cluster.
 #[derive(Clone)]
 pub(crate) enum Link {
-    /// One node (or a primary behind a proxy).
-    Single(ConnectionManager),
+    /// One node (or a primary behind a proxy), over a few connections used in turn.
+    Single(Pool),
     /// A Redis Cluster.
     Cluster(ClusterConnection),
+}
+
+/// Multiplexed connections to one node, each reconnecting by itself, handed out in turn.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    conns: Arc<[ConnectionManager]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Pool {
+    /// A pool of `conns`; at least one.
+    pub(crate) fn new(conns: Vec<ConnectionManager>) -> Self {
+        assert!(!conns.is_empty(), "a pool needs a connection");
+        Pool {
+            conns: conns.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The next connection in turn.
+    fn pick(&self) -> ConnectionManager {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i].clone()
+    }
 }
 
 impl std::fmt::Debug for Link {
@@ -68,7 +94,7 @@ impl Conn {
     pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         self.bounded(async {
             match &self.link {
-                Link::Single(c) => cmd.query_async(&mut c.clone()).await,
+                Link::Single(c) => cmd.query_async(&mut c.pick()).await,
                 Link::Cluster(c) => cmd.query_async(&mut c.clone()).await,
             }
         })
@@ -88,7 +114,7 @@ impl Conn {
                 for cmd in cmds {
                     pipe.add_command(cmd).ignore();
                 }
-                pipe.query_async::<()>(&mut c.clone()).await
+                pipe.query_async::<()>(&mut c.pick()).await
             }
             Link::Cluster(c) => {
                 try_join_all(cmds.iter().map(|cmd| {
@@ -108,7 +134,7 @@ impl Conn {
         match &self.link {
             Link::Single(c) => {
                 scan_loop(pattern, count, &mut out, |cmd| {
-                    let mut c = c.clone();
+                    let mut c = c.pick();
                     self.bounded(async move { cmd.query_async(&mut c).await })
                 })
                 .await?;

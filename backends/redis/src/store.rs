@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::{Cmd, IntoConnectionInfo, RedisWrite, ToRedisArgs};
@@ -14,7 +15,7 @@ use stowage_core::{
 };
 
 use crate::config::RedisConfig;
-use crate::conn::{Conn, Link};
+use crate::conn::{Conn, Link, Pool};
 use crate::error::{BACKEND, config, from_redis};
 use crate::layout::Layout;
 
@@ -168,14 +169,14 @@ impl RedisStore {
                 .set_number_of_retries(1)
                 .set_min_delay(Duration::from_millis(20))
                 .set_max_delay(Duration::from_millis(200));
-            let manager = tokio::time::timeout(
-                deadline,
-                ConnectionManager::new_with_config(client, manager_config),
-            )
-            .await
-            .map_err(|_| unreachable_within(deadline))?
-            .map_err(from_redis)?;
-            Link::Single(manager)
+            let managers = (0..cfg.connections).map(|_| {
+                ConnectionManager::new_with_config(client.clone(), manager_config.clone())
+            });
+            let managers = tokio::time::timeout(deadline, try_join_all(managers))
+                .await
+                .map_err(|_| unreachable_within(deadline))?
+                .map_err(from_redis)?;
+            Link::Single(Pool::new(managers))
         };
         let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
         Ok(RedisStore {
@@ -530,5 +531,34 @@ mod tests {
         assert_eq!(px(Duration::from_millis(1500)), 1500);
         assert_eq!(px(Duration::from_micros(1500)), 2);
         assert_eq!(px(rules::MAX_TTL), rules::MAX_TTL.as_millis() as u64);
+    }
+
+    /// Against the test server (`scripts/test.sh` sets its URL).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn calls_take_the_connections_in_turn() {
+        let url = std::env::var("STOWAGE_TEST_REDIS_URL")
+            .expect("STOWAGE_TEST_REDIS_URL is not set: run scripts/test.sh");
+        for n in [1, 3] {
+            let store = RedisStore::builder()
+                .url(&url)
+                .connections(n)
+                .build()
+                .await
+                .unwrap();
+            let mut ids = Vec::new();
+            for _ in 0..2 * n {
+                let id: u64 = store
+                    .inner
+                    .conn
+                    .query(redis::cmd("CLIENT").arg("ID"))
+                    .await
+                    .unwrap();
+                ids.push(id);
+            }
+            // Connection i answers calls i and i + n.
+            assert_eq!(ids[..n], ids[n..], "{ids:?}");
+            let distinct: BTreeSet<u64> = ids.into_iter().collect();
+            assert_eq!(distinct.len(), n);
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! `STOWAGE_BENCH_URL_REDIS_CLUSTER`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -28,7 +29,8 @@ pub(super) fn backends() -> Vec<Backend> {
         },
         Backend {
             name: "redis-raw",
-            about: "raw redis crate, ConnectionManager, same server (baseline for redis)",
+            about: "raw redis crate, ConnectionManagers used in turn (as many as the store's \
+                    default connections), same server (baseline for redis)",
             baseline: None,
             embedded: false,
             build: build_raw,
@@ -76,9 +78,25 @@ fn build_stowage_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
     stowage(ctx.url("redis-cluster")?, true)
 }
 
-/// The raw client: the JSON text under `raw-bench::key`, `SET … PX` for TTLs.
+/// The raw client: the JSON text under `raw-bench::key`, `SET … PX` for TTLs; its
+/// connections used in turn, as the store uses its own.
 struct Raw<C> {
-    conn: C,
+    conns: Vec<C>,
+    next: AtomicUsize,
+}
+
+impl<C: Clone> Raw<C> {
+    fn new(conns: Vec<C>) -> Self {
+        Raw {
+            conns,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn conn(&self) -> C {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i].clone()
+    }
 }
 
 fn raw_key(key: &str) -> String {
@@ -87,14 +105,16 @@ fn raw_key(key: &str) -> String {
 
 fn build_raw(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
     let client = redis::Client::open(ctx.url("redis")?)?;
-    let conn = block_on(ConnectionManager::new(client)).context("connecting to Redis")?;
-    Ok(Box::new(Raw { conn }))
+    let conns = (0..stowage_redis::DEFAULT_CONNECTIONS)
+        .map(|_| block_on(ConnectionManager::new(client.clone())).context("connecting to Redis"))
+        .collect::<Result<_>>()?;
+    Ok(Box::new(Raw::new(conns)))
 }
 
 fn build_raw_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
     let client = redis::cluster::ClusterClient::new(vec![ctx.url("redis-cluster")?])?;
     let conn = block_on(client.get_async_connection()).context("connecting to the cluster")?;
-    Ok(Box::new(Raw { conn }))
+    Ok(Box::new(Raw::new(vec![conn])))
 }
 
 #[async_trait]
@@ -103,20 +123,19 @@ where
     C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
 {
     async fn get(&self, key: &str) -> Result<bool> {
-        let found: Option<Vec<u8>> = self.conn.clone().get(raw_key(key)).await?;
+        let found: Option<Vec<u8>> = self.conn().get(raw_key(key)).await?;
         Ok(found.is_some())
     }
 
     async fn put(&self, key: &str, payload: &Payload) -> Result<()> {
-        let () = self.conn.clone().set(raw_key(key), &*payload.json).await?;
+        let () = self.conn().set(raw_key(key), &*payload.json).await?;
         Ok(())
     }
 
     async fn put_ttl(&self, key: &str, payload: &Payload, ttl: Duration) -> Result<()> {
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let () = self
-            .conn
-            .clone()
+            .conn()
             .pset_ex(raw_key(key), &*payload.json, ms)
             .await?;
         Ok(())
@@ -127,7 +146,7 @@ where
             .iter()
             .map(|(k, p)| (raw_key(k), &*p.json))
             .collect();
-        let () = self.conn.clone().mset(&pairs).await?;
+        let () = self.conn().mset(&pairs).await?;
         Ok(())
     }
 }
