@@ -115,7 +115,8 @@ impl Engine for Core {
             .multi_get(keys)
             .into_iter()
             .map(|r| match r.map_err(from_rocks)? {
-                Some(v) => binary::decode_live(&v, now),
+                // `multi_get` hands each record over in a `Vec` of its own: keep the value in it.
+                Some(v) => binary::decode_live_owned(v, now),
                 None => Ok(None),
             })
             .collect()
