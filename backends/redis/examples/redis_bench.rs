@@ -160,7 +160,7 @@ async fn redis_benchmark(url: &str, raw: &ConnectionManager) -> Option<(f64, f64
 }
 
 const USAGE: &str = "usage: redis_bench [REDIS_URL] [--threads N] [--rounds R] [--connections C]\n\
-    (threads 0: a one-thread runtime; connections: the store's and the raw client's, default 4)";
+    (threads 0: a one-thread runtime; connections: the store's and the raw client's, default the store's default)";
 
 /// What to run.
 struct Options {
@@ -199,21 +199,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rounds = ROUNDS;
     let mut connections = stowage_redis::DEFAULT_CONNECTIONS;
     let mut args = std::env::args().skip(1);
+    let count = |value: Option<String>| value.and_then(|n| n.parse::<usize>().ok()).ok_or(USAGE);
+    let positive = |value| count(value).and_then(|n| if n > 0 { Ok(n) } else { Err(USAGE) });
     while let Some(arg) = args.next() {
         if arg == "--threads" {
-            threads = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+            threads = count(args.next())?;
         } else if arg == "--connections" {
-            connections = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .filter(|&n| n > 0)
-                .ok_or(USAGE)?;
+            connections = positive(args.next())?;
         } else if arg == "--rounds" {
-            rounds = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .filter(|&n| n > 0)
-                .ok_or(USAGE)?;
+            rounds = positive(args.next())?;
         } else {
             url = Some(arg);
         }
