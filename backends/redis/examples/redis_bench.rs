@@ -160,7 +160,7 @@ async fn redis_benchmark(url: &str, raw: &ConnectionManager) -> Option<(f64, f64
 }
 
 const USAGE: &str = "usage: redis_bench [REDIS_URL] [--threads N] [--rounds R] [--connections C]\n\
-    (threads 0: a one-thread runtime; connections: the store's and the raw client's, default the store's default)";
+    (threads 0: a one-thread runtime; connections: for the store and the raw client alike, by default the store's default)";
 
 /// What to run.
 struct Options {
