@@ -30,8 +30,8 @@ pub enum ReadPath {
     #[default]
     Offload,
     /// Run reads on the calling task, as a direct call to the engine would: close to the raw
-    /// engine's speed (0.75–0.9× its cached-read throughput in `BENCHMARKS.md`; the rest is the
-    /// envelope's checksum and the value's copy), but a read that misses the engine's cache and
+    /// engine's speed (0.75–0.98× its cached-read throughput in `BENCHMARKS.md`; the rest is
+    /// the envelope's checksum and the value's copy), but a read that misses the engine's cache and
     /// the OS page cache blocks the runtime worker until the disk answers. Choose it when the
     /// data fits in memory, or when reads are few and latency matters more than the runtime's
     /// other tasks.

@@ -85,6 +85,13 @@ fn corrupted(e: &Error) -> Error {
     )
 }
 
+/// Whether a value of `part` bytes should share the `whole`-byte buffer it was read from rather
+/// than be copied out: only when it is at least half of it, so a small value never keeps a large
+/// buffer alive.
+fn worth_sharing(part: usize, whole: usize) -> bool {
+    part * 2 >= whole
+}
+
 fn stored_text(bytes: &[u8]) -> Result<&str> {
     crate::utf8::check(bytes)
         .map_err(|e| Error::new(ErrorKind::Corrupted, "stored value is not UTF-8").with_source(e))
@@ -139,13 +146,16 @@ impl Value {
     }
 
     /// [`Value::from_checksummed`] for `bytes`, a slice of `buffer`: the value shares the
-    /// buffer instead of copying out of it, unless it is under half of it or not ASCII (see
-    /// [`crate::utf8::shared`]).
+    /// buffer instead of copying out of it, unless [`worth_sharing`] says otherwise or the text is
+    /// not ASCII (see [`crate::utf8::shared`]). The size is decided first, so a small value is
+    /// checked once, not once for sharing and again for its copy.
     pub(crate) fn from_checksummed_in(buffer: &Bytes, bytes: &[u8]) -> Result<Self> {
-        match crate::utf8::shared(buffer, bytes) {
-            Some(text) if bytes.len() * 2 >= buffer.len() => Value::checksummed(text),
-            _ => Value::from_checksummed(bytes),
+        if worth_sharing(bytes.len(), buffer.len())
+            && let Some(text) = crate::utf8::shared(buffer, bytes)
+        {
+            return Value::checksummed(text);
         }
+        Value::from_checksummed(bytes)
     }
 
     fn checksummed(text: ByteString) -> Result<Self> {
@@ -165,10 +175,9 @@ impl Value {
     }
 
     /// [`Value::from_valid_object`] for `text`, a slice of `buffer`: the value keeps sharing the
-    /// buffer instead of copying out of it, unless the value is under half of it (a small value
-    /// should not hold a large buffer alive).
+    /// buffer instead of copying out of it, unless [`worth_sharing`] says otherwise.
     pub(crate) fn from_valid_object_in(buffer: &ByteString, text: &str) -> Self {
-        if text.len() * 2 < buffer.len() {
+        if !worth_sharing(text.len(), buffer.len()) {
             return Value::from_valid_object(text);
         }
         debug_assert!(text.starts_with('{') && text.ends_with('}'));
