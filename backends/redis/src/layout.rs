@@ -90,13 +90,20 @@ impl KeyArg<'_> {
 
 impl ToRedisArgs for KeyArg<'_> {
     fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        let pieces = self.pieces();
-        out.reserve_space_for_args([pieces.iter().map(|p| p.len()).sum()]);
-        let mut arg = out.writer_for_next_arg();
-        for piece in pieces {
-            // Writing into the command's own `Vec` cannot fail.
-            let _ = arg.write_all(piece.as_bytes());
-        }
+        write_joined(out, self.pieces().map(str::as_bytes));
+    }
+}
+
+/// Write `pieces`, joined, as one argument of a command, straight into its buffer.
+pub(crate) fn write_joined<W: ?Sized + RedisWrite, const N: usize>(
+    out: &mut W,
+    pieces: [&[u8]; N],
+) {
+    out.reserve_space_for_args([pieces.iter().map(|p| p.len()).sum()]);
+    let mut arg = out.writer_for_next_arg();
+    for piece in pieces {
+        // Writing into the command's own `Vec` cannot fail.
+        let _ = arg.write_all(piece);
     }
 }
 

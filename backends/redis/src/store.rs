@@ -1,7 +1,6 @@
 //! [`RedisStore`]: the [`KeyValueStore`] implementation.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +16,7 @@ use stowage_core::{
 use crate::config::RedisConfig;
 use crate::conn::{Conn, Link, Pool};
 use crate::error::{BACKEND, config, from_redis};
-use crate::layout::Layout;
+use crate::layout::{Layout, write_joined};
 
 /// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
 const DELETE_CHUNK: usize = 1000;
@@ -70,12 +69,7 @@ struct Envelope<'v>(json::Pieces<'v>);
 
 impl ToRedisArgs for Envelope<'_> {
     fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        out.reserve_space_for_args([self.0.len()]);
-        let mut arg = out.writer_for_next_arg();
-        for piece in self.0.as_bytes() {
-            // Writing into the command's own `Vec` cannot fail.
-            let _ = arg.write_all(piece);
-        }
+        write_joined(out, self.0.as_bytes());
     }
 }
 
