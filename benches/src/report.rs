@@ -15,19 +15,24 @@ fn fmt_lat(l: &Latency) -> String {
     format!("{:>8.1} {:>8.1} {:>8.1}", l.p50_us, l.p99_us, l.p999_us)
 }
 
-/// The results as a text table.
+/// The results as a text table; the backend column is as wide as its longest name.
 pub fn table(results: &[RunResult]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<16} {:<17} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5}",
+    let width = results
+        .iter()
+        .map(|r| r.backend.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let header = format!(
+        "{:<width$} {:<17} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5}",
         "backend", "workload", "ops/s", "get p50", "p99", "p99.9", "wr p50", "p99", "p99.9", "hit%"
     );
-    let _ = writeln!(out, "{}", "-".repeat(124));
+    let mut out = String::new();
+    let _ = writeln!(out, "{header}\n{}", "-".repeat(header.len()));
     for r in results {
         let _ = writeln!(
             out,
-            "{:<16} {:<17} {:>12.0} | {} | {} | {:>5.1}",
+            "{:<width$} {:<17} {:>12.0} | {} | {} | {:>5.1}",
             r.backend,
             r.workload,
             r.ops_per_sec,
@@ -267,6 +272,23 @@ mod tests {
             write: Latency::default(),
             hit_rate: 1.0,
         }
+    }
+
+    #[test]
+    fn table_columns_stay_aligned_with_long_backend_names() {
+        let text = table(&[
+            result("memory", "read-only", 10.0),
+            result("redis-cluster-raw-bounded", "read-only", 5.0),
+        ]);
+        let bars: Vec<Vec<usize>> = text
+            .lines()
+            .filter(|l| l.contains('|'))
+            .map(|l| l.match_indices('|').map(|(i, _)| i).collect())
+            .collect();
+        assert_eq!(bars.len(), 3, "{text}");
+        assert!(bars.iter().all(|b| *b == bars[0]), "{text}");
+        let rule = text.lines().nth(1).unwrap();
+        assert_eq!(rule.len(), text.lines().next().unwrap().len(), "{text}");
     }
 
     #[test]

@@ -269,3 +269,81 @@ fn rounds_keep_one_row_per_run_and_report_the_spread() {
     assert_eq!(json["results"].as_array().unwrap().len(), 2, "{json}");
     assert_eq!(json["config"]["rounds"], 3);
 }
+
+/// The URL of a test server, from the environment `scripts/test.sh` sets up.
+fn server_url(var: &str) -> String {
+    std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is unset: run the suite with scripts/test.sh"))
+}
+
+#[test]
+fn server_backends_run_beside_their_raw_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let urls = [
+        ("redis", "STOWAGE_TEST_REDIS_URL"),
+        ("redis-cluster", "STOWAGE_TEST_REDIS_CLUSTER_URL"),
+        ("mongodb", "STOWAGE_TEST_MONGODB_URL"),
+        ("dynamodb", "STOWAGE_TEST_DYNAMODB_URL"),
+    ]
+    .map(|(kind, var)| format!("{kind}={}", server_url(var)));
+    let backends = [
+        "redis",
+        "redis-raw",
+        "redis-cluster",
+        "redis-cluster-raw",
+        "redis-cluster-raw-bounded",
+        "mongodb",
+        "mongodb-raw",
+        "mongodb-raw-id",
+        "dynamodb",
+        "dynamodb-raw",
+    ];
+    let mut args = vec![
+        "--backends".to_owned(),
+        backends.join(","),
+        "--workloads".into(),
+        "update-heavy".into(),
+        "--duration".into(),
+        "0.3".into(),
+        "--warmup".into(),
+        "0".into(),
+        "--keys".into(),
+        "50".into(),
+        "--out".into(),
+        dir.path().to_str().unwrap().into(),
+    ];
+    for url in urls {
+        args.extend(["--url".into(), url]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = bench(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for backend in backends {
+        let row = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(backend))
+            .unwrap_or_else(|| panic!("no row for {backend} in:\n{stdout}"));
+        assert!(
+            row.ends_with("100.0"),
+            "{backend} missed loaded keys: {row}"
+        );
+    }
+    for pair in [
+        "redis / redis-raw",
+        "redis-cluster / redis-cluster-raw",
+        "redis-cluster-raw-bounded / redis-cluster-raw",
+        "mongodb / mongodb-raw",
+        "mongodb-raw-id / mongodb-raw",
+        "dynamodb / dynamodb-raw",
+    ] {
+        assert!(
+            stdout.contains(&format!("{pair} on update-heavy")),
+            "missing `{pair}` in:\n{stdout}"
+        );
+    }
+}

@@ -47,7 +47,15 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "raw redis crate, cluster connection, same cluster (baseline for redis-cluster)",
             baseline: None,
             embedded: false,
-            build: build_raw_cluster,
+            build: |ctx| build_raw_cluster(ctx, false),
+        },
+        Backend {
+            name: "redis-cluster-raw-bounded",
+            about: "raw redis crate, cluster connection with the store's per-call deadline and \
+                    retries (separates the deadline's cost from the store's own)",
+            baseline: Some("redis-cluster-raw"),
+            embedded: false,
+            build: |ctx| build_raw_cluster(ctx, true),
         },
     ]
 }
@@ -111,8 +119,18 @@ fn build_raw(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
     Ok(Box::new(Raw::new(conns)))
 }
 
-fn build_raw_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
-    let client = redis::cluster::ClusterClient::new(vec![ctx.url("redis-cluster")?])?;
+/// The raw cluster client: the crate's defaults (no deadline), or `bounded` with the store's
+/// cluster settings (an overall deadline per call of `stowage_redis::DEFAULT_TIMEOUT`, two retries).
+fn build_raw_cluster(ctx: &BuildContext, bounded: bool) -> Result<Box<dyn Adapter>> {
+    let mut builder = redis::cluster::ClusterClientBuilder::new(vec![ctx.url("redis-cluster")?]);
+    if bounded {
+        builder = builder
+            .overall_response_timeout(Some(stowage_redis::DEFAULT_TIMEOUT))
+            .retries(2)
+            .min_retry_wait(20)
+            .max_retry_wait(200);
+    }
+    let client = builder.build()?;
     let conn = block_on(client.get_async_connection()).context("connecting to the cluster")?;
     Ok(Box::new(Raw::new(vec![conn])))
 }
