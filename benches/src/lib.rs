@@ -7,6 +7,7 @@
 
 pub mod adapter;
 pub mod backends;
+pub mod cpu;
 pub mod report;
 pub mod runner;
 pub mod workload;

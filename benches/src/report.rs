@@ -24,39 +24,64 @@ pub fn table(results: &[RunResult]) -> String {
         .unwrap_or(0)
         .max(16);
     let header = format!(
-        "{:<width$} {:<17} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5}",
-        "backend", "workload", "ops/s", "get p50", "p99", "p99.9", "wr p50", "p99", "p99.9", "hit%"
+        "{:<width$} {:<17} {:>12} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>5} | {:>7}",
+        "backend",
+        "workload",
+        "ops/s",
+        "get p50",
+        "p99",
+        "p99.9",
+        "wr p50",
+        "p99",
+        "p99.9",
+        "hit%",
+        "cpu/op"
     );
     let mut out = String::new();
     let _ = writeln!(out, "{header}\n{}", "-".repeat(header.len()));
     for r in results {
         let _ = writeln!(
             out,
-            "{:<width$} {:<17} {:>12.0} | {} | {} | {:>5.1}",
+            "{:<width$} {:<17} {:>12.0} | {} | {} | {:>5.1} | {:>7}",
             r.backend,
             r.workload,
             r.ops_per_sec,
             fmt_lat(&r.read),
             fmt_lat(&r.write),
-            r.hit_rate * 100.0
+            r.hit_rate * 100.0,
+            r.cpu_us_per_op
+                .map_or_else(|| "-".to_owned(), |us| format!("{us:.2}"))
         );
     }
     let _ = writeln!(
         out,
-        "latencies in µs; `wr` = writes (updates, inserts, read-modify-writes)"
+        "latencies in µs; `wr` = writes (updates, inserts, read-modify-writes); `cpu/op` = the \
+         harness process's CPU µs per operation (client and in-process engine)"
     );
     out
 }
 
+/// `base`'s CPU time per operation over `r`'s: like an ops/s ratio, above 1 when `r` costs less.
+fn cpu_ratio(r: &RunResult, base: &RunResult) -> Option<f64> {
+    match (r.cpu_us_per_op, base.cpu_us_per_op) {
+        (Some(run), Some(base)) if run > 0.0 => Some(base / run),
+        _ => None,
+    }
+}
+
 fn ratio_line(r: &RunResult, base: &RunResult) -> String {
-    format!(
+    let mut line = format!(
         "{} / {} on {}: {:.2}x ops/s, {:.2}x reads/s",
         r.backend,
         base.backend,
         r.workload,
         r.ops_per_sec / base.ops_per_sec.max(f64::MIN_POSITIVE),
         r.reads_per_sec / base.reads_per_sec.max(f64::MIN_POSITIVE),
-    )
+    );
+    if let Some(cpu) = cpu_ratio(r, base) {
+        let _ = write!(line, ", {cpu:.2}x by CPU per op");
+    }
+    line
 }
 
 /// The run of `backend` on `workload` in `results`, if there is one.
@@ -120,30 +145,48 @@ pub fn round_spreads(rounds: &[Vec<RunResult>], backends: &[Backend]) -> Vec<Str
         else {
             continue;
         };
-        let mut per_round: Vec<f64> = rounds
+        let pairs: Vec<(&RunResult, &RunResult)> = rounds
             .iter()
             .filter_map(|round| {
-                let run = find(round, &r.backend, &r.workload)?;
-                let base = find(round, base, &r.workload)?;
-                Some(run.ops_per_sec / base.ops_per_sec.max(f64::MIN_POSITIVE))
+                Some((
+                    find(round, &r.backend, &r.workload)?,
+                    find(round, base, &r.workload)?,
+                ))
             })
             .collect();
-        if per_round.is_empty() {
+        let by_ops = spread(
+            pairs
+                .iter()
+                .map(|(run, base)| run.ops_per_sec / base.ops_per_sec.max(f64::MIN_POSITIVE))
+                .collect(),
+        );
+        let Some((median, low, high, n)) = by_ops else {
             continue;
+        };
+        let mut line = format!(
+            "{} / {} on {}: median {median:.2}x ops/s per round ({low:.2}x to {high:.2}x over {n} rounds)",
+            r.backend, base, r.workload,
+        );
+        let by_cpu: Option<Vec<f64>> = pairs
+            .iter()
+            .map(|(run, base)| cpu_ratio(run, base))
+            .collect();
+        if let Some((median, low, high, _)) = by_cpu.and_then(spread) {
+            let _ = write!(
+                line,
+                "; by CPU per op: median {median:.2}x ({low:.2}x to {high:.2}x)"
+            );
         }
-        per_round.sort_by(f64::total_cmp);
-        lines.push(format!(
-            "{} / {} on {}: median {:.2}x ops/s per round ({:.2}x to {:.2}x over {} rounds)",
-            r.backend,
-            base,
-            r.workload,
-            per_round[per_round.len() / 2],
-            per_round[0],
-            per_round[per_round.len() - 1],
-            per_round.len(),
-        ));
+        lines.push(line);
     }
     lines
+}
+
+/// Median, lowest, highest and count of `values`; `None` when there are none.
+fn spread(mut values: Vec<f64>) -> Option<(f64, f64, f64, usize)> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some((values.get(n / 2).copied()?, values[0], values[n - 1], n))
 }
 
 /// Write `results.json`, `results.csv` and `results.svg` into `dir`.
@@ -165,12 +208,13 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 pub fn csv(results: &[RunResult]) -> String {
     let mut out = String::from(
         "backend,workload,ops_per_sec,reads_per_sec,hit_rate,\
-         read_p50_us,read_p99_us,read_p999_us,write_p50_us,write_p99_us,write_p999_us\n",
+         read_p50_us,read_p99_us,read_p999_us,write_p50_us,write_p99_us,write_p999_us,\
+         cpu_us_per_op\n",
     );
     for r in results {
         let _ = writeln!(
             out,
-            "{},{},{:.1},{:.1},{:.4},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2}",
+            "{},{},{:.1},{:.1},{:.4},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2},{}",
             r.backend,
             r.workload,
             r.ops_per_sec,
@@ -181,7 +225,9 @@ pub fn csv(results: &[RunResult]) -> String {
             r.read.p999_us,
             r.write.p50_us,
             r.write.p99_us,
-            r.write.p999_us
+            r.write.p999_us,
+            r.cpu_us_per_op
+                .map_or_else(String::new, |us| format!("{us:.3}"))
         );
     }
     out
@@ -271,6 +317,7 @@ mod tests {
             read: Latency::default(),
             write: Latency::default(),
             hit_rate: 1.0,
+            cpu_us_per_op: Some(1000.0 / ops),
         }
     }
 
@@ -323,5 +370,40 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("memory / moka on a: 2.00x"));
         assert!(lines[1].contains("memory / pykv-memory on a: 100.00x"));
+        // CPU per op: 10 µs for memory, 20 µs for moka: memory costs half, a 2x ratio.
+        assert!(lines[0].ends_with(", 2.00x by CPU per op"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_ratio_leaves_out_cpu_when_a_side_has_none() {
+        let backends = vec![crate::backends::find("memory").unwrap()];
+        let mut moka = result("moka", "a", 50.0);
+        moka.cpu_us_per_op = None;
+        let lines = ratios(&[result("memory", "a", 100.0), moka], &backends);
+        assert_eq!(lines, ["memory / moka on a: 2.00x ops/s, 2.00x reads/s"]);
+    }
+
+    #[test]
+    fn round_spreads_give_ops_and_cpu_medians_and_ranges() {
+        let backends = vec![crate::backends::find("memory").unwrap()];
+        let round = |memory: f64, moka: f64, memory_cpu: f64| {
+            let mut m = result("memory", "a", memory);
+            m.cpu_us_per_op = Some(memory_cpu);
+            vec![m, result("moka", "a", moka)]
+        };
+        // moka costs 1000 / ops µs per op: 20, 10, 10 µs.
+        let rounds = [
+            round(100.0, 50.0, 10.0),
+            round(90.0, 100.0, 20.0),
+            round(300.0, 100.0, 5.0),
+        ];
+        let lines = round_spreads(&rounds, &backends);
+        assert_eq!(
+            lines,
+            [
+                "memory / moka on a: median 2.00x ops/s per round (0.90x to 3.00x over 3 rounds); \
+              by CPU per op: median 2.00x (0.50x to 2.00x)"
+            ]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Running one workload against one adapter: load, warm up, measure.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 
 use crate::adapter::{Adapter, Payload, ValueText};
+use crate::cpu;
 use crate::workload::{Distribution, KeyChooser, Workload};
 
 /// How long a run lasts.
@@ -86,6 +87,11 @@ pub struct RunResult {
     pub write: Latency,
     /// Share of reads that hit.
     pub hit_rate: f64,
+    /// CPU time of the harness process (every thread: client tasks, the engine's own threads,
+    /// the blocking pool) per operation over the measured time, in µs; `None` where the
+    /// process's CPU time cannot be read, or for a run in another process (the Python runner).
+    #[serde(default)]
+    pub cpu_us_per_op: Option<f64>,
 }
 
 /// The name of key number `i`, as YCSB spells them.
@@ -130,6 +136,10 @@ struct Shared {
     budget: Option<AtomicUsize>,
     workload: Workload,
     cfg: RunConfig,
+    /// The process's CPU time when the first task entered the measured time. Taken by a client
+    /// task, not a task of its own: with an engine whose calls never wait, client tasks do not
+    /// yield, and another task would only run once they are done.
+    cpu_start: OnceLock<Option<Duration>>,
 }
 
 enum Kind {
@@ -234,6 +244,7 @@ pub async fn run(
         },
         workload,
         cfg: cfg.clone(),
+        cpu_start: OnceLock::new(),
     });
     let start = Instant::now();
     let measure_from = start + cfg.warmup;
@@ -246,6 +257,7 @@ pub async fn run(
         let shared = shared.clone();
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(0x5eed + t as u64);
+            let mut measured_before = false;
             let mut out = TaskOutcome {
                 read: histogram(),
                 write: histogram(),
@@ -256,6 +268,10 @@ pub async fn run(
                 let measuring = began >= measure_from;
                 if end.is_some_and(|e| began >= e) || (measuring && !shared.take_budget()) {
                     break;
+                }
+                if measuring && !measured_before {
+                    measured_before = true;
+                    shared.cpu_start.get_or_init(cpu::process_cpu);
                 }
                 let (kind, hit) = shared.op(&mut rng).await?;
                 if measuring {
@@ -310,10 +326,15 @@ pub async fn run(
             }
         }
     }
+    let cpu_end = cpu::process_cpu();
     ticker.abort();
     if let Some(e) = first_error {
         return Err(e);
     }
+    let cpu_used = match (shared.cpu_start.get().copied().flatten(), cpu_end) {
+        (Some(start), Some(end)) => end.checked_sub(start),
+        _ => None,
+    };
     let secs = (start.elapsed().saturating_sub(cfg.warmup))
         .as_secs_f64()
         .max(1e-9);
@@ -322,10 +343,11 @@ pub async fn run(
         Length::Ops(_) => secs,
     };
     let reads = read.len();
+    let ops = reads + write.len();
     Ok(RunResult {
         backend: backend.to_owned(),
         workload: workload.name().to_owned(),
-        ops_per_sec: (reads + write.len()) as f64 / secs,
+        ops_per_sec: ops as f64 / secs,
         reads_per_sec: reads as f64 / secs,
         read: Latency::of(&read),
         write: Latency::of(&write),
@@ -334,6 +356,9 @@ pub async fn run(
         } else {
             hits as f64 / reads as f64
         },
+        cpu_us_per_op: cpu_used
+            .filter(|_| ops > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / ops as f64),
     })
 }
 
