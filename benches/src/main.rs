@@ -202,9 +202,11 @@ fn run_pykv(
 
 async fn run(args: Args) -> Result<()> {
     if args.list {
-        for b in backends::all() {
+        let all = backends::all();
+        let width = all.iter().map(|b| b.name.len()).max().unwrap_or(0);
+        for b in all {
             let kind = if b.embedded { "embedded" } else { "server" };
-            println!("{:<16} {:<9} {}", b.name, kind, b.about);
+            println!("{:<width$} {:<9} {}", b.name, kind, b.about);
         }
         return Ok(());
     }

@@ -354,3 +354,37 @@ fn server_backends_run_beside_their_raw_clients() {
         );
     }
 }
+
+#[test]
+fn list_names_every_backend_in_aligned_columns() {
+    let out = bench(&["--list"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    for name in [
+        "memory",
+        "sled-raw",
+        "redis-cluster-raw-bounded",
+        "mongodb-raw",
+        "mongodb-raw-id",
+    ] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.split_whitespace().next() == Some(name))
+                .count(),
+            1,
+            "{name} once in:\n{stdout}"
+        );
+    }
+    // The kind column starts at the same place on every line.
+    let kind_at: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            l.find(" embedded ")
+                .or_else(|| l.find(" server "))
+                .unwrap_or_else(|| panic!("no kind in `{l}`"))
+        })
+        .collect();
+    assert!(kind_at.iter().all(|&k| k == kind_at[0]), "{stdout}");
+}
