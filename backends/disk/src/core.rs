@@ -13,6 +13,7 @@ use stowage_core::{Entry, Result};
 
 use crate::config::Durability;
 use crate::error::from_redb;
+use crate::group::Group;
 
 pub(crate) const TABLE: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("stowage");
 
@@ -23,11 +24,17 @@ const CULL_BATCH: usize = 1024;
 pub(crate) struct Core {
     db: redb::Database,
     durability: Durability,
+    /// Writes waiting to share a commit.
+    group: Group,
 }
 
 impl Core {
     pub(crate) fn new(db: redb::Database, durability: Durability) -> Result<Self> {
-        let core = Core { db, durability };
+        let core = Core {
+            db,
+            durability,
+            group: Group::default(),
+        };
         // Create the table up front so read transactions always find it.
         core.write(Durability::Immediate, |t| {
             let _ = t;
@@ -92,15 +99,18 @@ impl Engine for Core {
         self.read(|table| live_entry(table, key, now))
     }
 
-    /// Write every `(physical key, record)` pair in one transaction.
+    /// Write every `(physical key, record)` pair in one transaction, shared with the writes
+    /// queued meanwhile (group commit, see [`Group`]).
     fn put_many(&self, records: Vec<Record>) -> Result<()> {
-        self.write(self.durability, |table| {
-            for (k, v) in records {
-                table
-                    .insert(k.as_slice(), v.as_slice())
-                    .map_err(from_redb)?;
-            }
-            Ok(())
+        self.group.write(records, |records| {
+            self.write(self.durability, |table| {
+                for (k, v) in records {
+                    table
+                        .insert(k.as_slice(), v.as_slice())
+                        .map_err(from_redb)?;
+                }
+                Ok(())
+            })
         })
     }
 

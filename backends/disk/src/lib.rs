@@ -5,6 +5,7 @@
 mod config;
 mod core;
 mod error;
+mod group;
 mod store;
 
 pub use config::{DEFAULT_MAX_VALUE_LEN, DEFAULT_SWEEP_INTERVAL, DiskConfig, Durability};
