@@ -158,6 +158,17 @@ fn parse_urls(urls: &[String]) -> Result<HashMap<String, String>> {
         .collect()
 }
 
+/// The Python runner, `py/pykv_bench.py` in this package: under the `CARGO_MANIFEST_DIR` that
+/// `cargo run` and the tests set when it holds the runner (a build directory shared between
+/// checkouts can run this binary from another checkout), else where the binary was built.
+fn pykv_script() -> PathBuf {
+    const RUNNER: &str = "py/pykv_bench.py";
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(|dir| Path::new(&dir).join(RUNNER))
+        .filter(|script| script.is_file())
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(RUNNER))
+}
+
 /// Run the Python anchor for one store and workload.
 fn run_pykv(
     python: &Path,
@@ -166,7 +177,7 @@ fn run_pykv(
     cfg: &RunConfig,
     ctx: &backends::BuildContext,
 ) -> Result<RunResult> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py/pykv_bench.py");
+    let script = pykv_script();
     let Length::Duration(duration) = cfg.length else {
         bail!("the Python anchor runs by duration; drop --ops");
     };

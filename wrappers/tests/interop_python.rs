@@ -10,8 +10,8 @@ use stowage_wrappers::compression::CompressionLayer;
 use stowage_wrappers::fernet::{FernetKey, FernetLayer};
 
 fn python(request: Json) -> Json {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/interop.py");
-    stowage_core::testkit::python::run_json(script, &[], Some(&request))
+    let script = stowage_core::testkit::python::package_file("tests/py/interop.py");
+    stowage_core::testkit::python::run_json(&script, &[], Some(&request))
 }
 
 fn samples() -> Vec<Json> {

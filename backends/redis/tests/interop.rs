@@ -14,8 +14,8 @@ use stowage_redis::RedisStore;
 
 /// Run the Python side with `args`, feeding `input` as JSON; its stdout parsed as JSON (or Null).
 fn py(args: &[&str], input: &Json) -> Json {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/redis_interop.py");
-    stowage_core::testkit::python::run_json(script, args, Some(input))
+    let script = stowage_core::testkit::python::package_file("tests/py/redis_interop.py");
+    stowage_core::testkit::python::run_json(&script, args, Some(input))
 }
 
 fn values() -> Vec<(&'static str, Json, Option<f64>)> {

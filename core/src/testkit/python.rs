@@ -4,12 +4,13 @@
 //! ```no_run
 //! use stowage_core::testkit::python;
 //!
-//! let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/interop.py");
-//! let answer = python::run_json(script, &["read", "tokens"], Some(&serde_json::json!({"k": 1})));
+//! let script = python::package_file("tests/py/interop.py");
+//! let answer = python::run_json(&script, &["read", "tokens"], Some(&serde_json::json!({"k": 1})));
 //! assert!(answer.is_object() || answer.is_null());
 //! ```
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The variable `scripts/test.sh` sets to the venv's interpreter.
@@ -27,11 +28,22 @@ pub fn interpreter() -> String {
     }
 }
 
+/// `relative` under the directory of the package whose test is running, from the
+/// `CARGO_MANIFEST_DIR` that `cargo test` and `cargo nextest` set for every test process. A path
+/// fixed at compile time (`env!("CARGO_MANIFEST_DIR")`) names the checkout the test was built
+/// in, and a build directory shared between checkouts hands that binary to the others.
+pub fn package_file(relative: &str) -> PathBuf {
+    match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(dir) => Path::new(&dir).join(relative),
+        None => panic!("CARGO_MANIFEST_DIR is not set: run the tests with cargo test or nextest"),
+    }
+}
+
 /// Run `script ARGS` with the venv's interpreter, writing `input` (as JSON) to its standard
 /// input when given, and parse its standard output as JSON (`Null` when it printed nothing).
 /// Panics with the script's standard error when it fails.
 pub fn run_json(
-    script: &str,
+    script: &Path,
     args: &[&str],
     input: Option<&serde_json::Value>,
 ) -> serde_json::Value {
@@ -53,7 +65,8 @@ pub fn run_json(
     let out = child.wait_with_output().expect("the Python script ends");
     assert!(
         out.status.success(),
-        "python {script} {args:?} failed: {}\n{}",
+        "python {} {args:?} failed: {}\n{}",
+        script.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

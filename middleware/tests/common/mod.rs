@@ -108,5 +108,7 @@ pub fn python() -> String {
 
 /// A file under `middleware/tests/py/`.
 pub fn py_file(name: &str) -> String {
-    format!("{}/tests/py/{name}", env!("CARGO_MANIFEST_DIR"))
+    stowage_core::testkit::python::package_file(&format!("tests/py/{name}"))
+        .to_string_lossy()
+        .into_owned()
 }

@@ -40,8 +40,8 @@ pub async fn store() -> DynamoStore {
 pub async fn run_python(mode: &str, args: serde_json::Value) -> serde_json::Value {
     let mode = mode.to_owned();
     tokio::task::spawn_blocking(move || {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/interop.py");
-        stowage_core::testkit::python::run_json(script, &[&mode, &args.to_string()], None)
+        let script = stowage_core::testkit::python::package_file("tests/py/interop.py");
+        stowage_core::testkit::python::run_json(&script, &[&mode, &args.to_string()], None)
     })
     .await
     .expect("the Python task")
