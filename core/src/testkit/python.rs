@@ -74,6 +74,7 @@ pub fn run_json(
     if text.trim().is_empty() {
         serde_json::Value::Null
     } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON from {script}: {e}\n{text}"))
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("JSON from {}: {e}\n{text}", script.display()))
     }
 }
