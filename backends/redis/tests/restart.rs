@@ -1,7 +1,8 @@
 //! A Redis restart under load: while tasks run gets and puts, the server is stopped and started
 //! again on the same port. During the outage every call fails with a typed, retryable error and
 //! none outlives the configured timeout; after the restart, calls succeed again within 2 s.
-//! The test starts its own `redis-server`, so it disturbs no other test.
+//! A paused server, and a paused master of a cluster, make calls time out within the configured
+//! timeout. The tests start their own `redis-server`s, so they disturb no other test.
 
 mod common;
 
@@ -29,12 +30,18 @@ struct Server {
 
 impl Server {
     fn start(port: u16, dir: &std::path::Path) -> Server {
+        Server::start_with(port, dir, &[])
+    }
+
+    /// A server with `extra` arguments after the common ones.
+    fn start_with(port: u16, dir: &std::path::Path, extra: &[&str]) -> Server {
         let bin = common::env_url("STOWAGE_TEST_REDIS_SERVER");
         let child = Command::new(bin)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -105,11 +112,7 @@ async fn load(store: RedisStore, task: usize, stop: Arc<AtomicBool>) -> Vec<Call
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_under_load() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dir = std::env::temp_dir().join(format!("stowage-redis-restart-{port}"));
     std::fs::create_dir_all(&dir).unwrap();
     let server = Server::start(port, &dir);
@@ -215,6 +218,14 @@ async fn restart_under_load() {
     assert_eq!(after_recovery_failures, 0);
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn signal(server: &Server, sig: &str) {
     let status = Command::new("kill")
         .args([sig, &server.child.id().to_string()])
@@ -228,11 +239,7 @@ fn signal(server: &Server, sig: &str) {
 /// calls succeed again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unresponsive_server_times_out() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dir = std::env::temp_dir().join(format!("stowage-redis-pause-{port}"));
     std::fs::create_dir_all(&dir).unwrap();
     let server = Server::start(port, &dir);
@@ -280,4 +287,150 @@ async fn unresponsive_server_times_out() {
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `redis-cli ARGS`, from beside `redis-server`; its standard output.
+fn redis_cli(args: &[&str]) -> String {
+    let server = common::env_url("STOWAGE_TEST_REDIS_SERVER");
+    let cli = std::path::Path::new(&server).with_file_name("redis-cli");
+    let out = Command::new(&cli)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", cli.display()));
+    assert!(
+        out.status.success(),
+        "redis-cli {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A Redis Cluster of three masters of its own, in fresh directories.
+struct Cluster {
+    nodes: Vec<(u16, Server)>,
+    dir: std::path::PathBuf,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let dir = std::env::temp_dir().join(format!("stowage-redis-cluster-pause-{}", ports[0]));
+        let nodes = ports
+            .iter()
+            .map(|&port| {
+                let node_dir = dir.join(port.to_string());
+                std::fs::create_dir_all(&node_dir).unwrap();
+                // A node timeout far longer than the pause, so the cluster never marks the
+                // paused master as failed (which would stop the whole cluster: no replicas).
+                let server = Server::start_with(
+                    port,
+                    &node_dir,
+                    &[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-node-timeout",
+                        "30000",
+                    ],
+                );
+                (port, server)
+            })
+            .collect();
+        let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
+        create.extend(ports.iter().map(|p| format!("127.0.0.1:{p}")));
+        create.extend(["--cluster-replicas", "0", "--cluster-yes"].map(str::to_owned));
+        redis_cli(&create.iter().map(String::as_str).collect::<Vec<_>>());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for port in &ports {
+            while !redis_cli(&["-p", &port.to_string(), "cluster", "info"])
+                .contains("cluster_state:ok")
+            {
+                assert!(Instant::now() < deadline, "the cluster did not form");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Cluster { nodes, dir }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.nodes.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One master of a cluster stops answering (SIGSTOP): reads of its keys fail with a retryable
+/// error within the configured timeout, reads of the other masters' keys still succeed, and
+/// once it resumes every key reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unresponsive_cluster_node_times_out_alone() {
+    let cluster = Cluster::start();
+    let (paused_port, paused) = &cluster.nodes[0];
+    let timeout = Duration::from_millis(300);
+    let store = RedisStore::builder()
+        .url(format!("redis://127.0.0.1:{paused_port}/"))
+        .cluster(true)
+        .timeout(timeout)
+        .build()
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    for key in &keys {
+        store
+            .put("c", key, obj(json!({"k": key})), None)
+            .await
+            .unwrap();
+    }
+    // The keys the paused master holds, from the master itself.
+    let on_paused: Vec<String> = redis_cli(&["-p", &paused_port.to_string(), "--scan"])
+        .lines()
+        .filter_map(|physical| physical.strip_prefix("c::").map(str::to_owned))
+        .collect();
+    let elsewhere: Vec<&String> = keys.iter().filter(|k| !on_paused.contains(k)).collect();
+    assert!(
+        !on_paused.is_empty() && !elsewhere.is_empty(),
+        "{on_paused:?}"
+    );
+
+    signal(paused, "-STOP");
+    let mut kinds = Vec::new();
+    for key in on_paused.iter().take(3) {
+        let started = Instant::now();
+        let err = store.get("c", key).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(err.is_retryable(), "{err}");
+        assert!(took <= timeout + SLACK, "a call took {took:?}");
+        kinds.push(err.kind());
+    }
+    let mut served = 0;
+    for key in elsewhere.iter().take(5) {
+        let found = store.get("c", key).await;
+        assert!(
+            matches!(found, Ok(Some(_))),
+            "{key} on a running master, while another is paused: {found:?}"
+        );
+        served += 1;
+    }
+    signal(paused, "-CONT");
+
+    let resumed = Instant::now();
+    for key in &on_paused {
+        loop {
+            match store.get("c", key).await {
+                Ok(found) => {
+                    assert!(found.is_some(), "{key}");
+                    break;
+                }
+                Err(e) => {
+                    assert!(e.is_retryable(), "{e}");
+                    assert!(resumed.elapsed() <= RECOVERY, "no recovery: {e}");
+                }
+            }
+        }
+    }
+    println!(
+        "paused cluster master: errors {kinds:?} within {timeout:?} + slack, {served} reads \
+         served by the other masters meanwhile; every key read again {:?} after SIGCONT",
+        resumed.elapsed()
+    );
 }
