@@ -10,6 +10,7 @@
 //! commit in progress and its own. When a shared transaction fails, each write in it is
 //! committed again on its own, so one write's error is never another's.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Mutex, MutexGuard};
 
@@ -81,7 +82,11 @@ impl Group {
         // finds the queue empty (a leader stops only on an empty queue), and the lead is handed
         // to the first job queued.
         let batch = std::mem::take(&mut self.lock().queue);
-        let mut results = commit_batch(&batch, &commit).into_iter();
+        // A panic inside the engine fails this batch's writes instead of leaving the lead taken
+        // and every later writer waiting for good.
+        let results = std::panic::catch_unwind(AssertUnwindSafe(|| commit_batch(&batch, &commit)))
+            .unwrap_or_else(|_| batch.iter().map(|_| Err(panicked())).collect());
+        let mut results = results.into_iter();
         let own = results.next().unwrap_or_else(|| Err(lost()));
         for (job, result) in batch.iter().skip(1).zip(results) {
             let _ = job.reply.send(Turn::Done(result));
@@ -114,6 +119,10 @@ fn commit_batch(
             .map(|job| commit(&mut job.records.iter()))
             .collect(),
     }
+}
+
+fn panicked() -> Error {
+    Error::new(ErrorKind::Backend, "the commit holding this write panicked")
 }
 
 fn lost() -> Error {
@@ -200,6 +209,18 @@ mod tests {
         }
         let state = group.lock();
         assert!(!state.leading && state.queue.is_empty());
+    }
+
+    #[test]
+    fn a_panicking_commit_fails_its_writes_and_the_next_write_commits() {
+        let group = Group::default();
+        let err = group.write(job("a"), |_| panic!("engine bug")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Backend);
+        let log: Log = Arc::default();
+        group
+            .write(job("b"), committer(&log, Duration::ZERO))
+            .unwrap();
+        assert_eq!(log.lock().unwrap().len(), 1);
     }
 
     #[test]
