@@ -212,7 +212,7 @@ pub async fn open_choice(choice: &StoreChoice) -> Result<DynStore> {
     }
 }
 
-/// Open the store a URL names, through [`stowage::open`].
+/// Open the store a URL names, through [`stowage::open`](fn@stowage::open).
 ///
 /// Which schemes work depends on this crate's features (`disk` and the desktop default are on
 /// by default; `redis`, `mongodb`, `dynamodb`, `sled` and `rocksdb` are opt-in). A scheme

@@ -1,5 +1,5 @@
 //! Synchronous engine calls on the redb database. Every function here blocks on disk I/O; the
-//! store runs them on Tokio's blocking pool.
+//! store keeps them off the runtime's workers (see the crate docs, Threads).
 //!
 //! One table, `stowage`, maps physical keys (`collection ‖ 0xFF ‖ key`, see
 //! [`binary::physical_key`]) to version-1 binary envelopes ([`binary::encode`]).

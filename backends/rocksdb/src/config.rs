@@ -110,9 +110,10 @@ impl RocksDbConfig {
         self
     }
 
-    /// Where reads run: on Tokio's blocking pool (the default, [`ReadPath::Offload`]) or on the
-    /// calling task ([`ReadPath::Inline`], for read-mostly data that stays cached). Writes and
-    /// scans always run on the blocking pool.
+    /// Where reads run: blocking in place with the worker's other tasks handed away (the
+    /// default, [`ReadPath::Offload`]) or as a direct engine call on the calling task
+    /// ([`ReadPath::Inline`], for read-mostly data that stays cached). Writes and scans always
+    /// run on the blocking pool.
     pub fn read_path(mut self, path: ReadPath) -> Self {
         self.read_path = path;
         self

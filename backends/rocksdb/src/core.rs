@@ -1,5 +1,5 @@
 //! Synchronous engine calls on the RocksDB database. Every function here may block on disk I/O;
-//! the store runs them on Tokio's blocking pool.
+//! the store keeps them off the runtime's workers (see the crate docs, Threads).
 //!
 //! The default column family maps physical keys (`collection ‖ 0xFF ‖ key`, see
 //! [`binary::physical_key`]) to version-1 binary envelopes ([`binary::encode`]).

@@ -1,5 +1,5 @@
 //! Synchronous engine calls on the sled tree. Every function here may block on disk I/O; the
-//! store runs them on Tokio's blocking pool.
+//! store keeps them off the runtime's workers (see the crate docs, Threads).
 //!
 //! One tree, `stowage`, maps physical keys (`collection ‖ 0xFF ‖ key`, see
 //! [`binary::physical_key`]) to version-1 binary envelopes ([`binary::encode`]).

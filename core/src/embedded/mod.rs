@@ -9,15 +9,20 @@
 //!   reaches the disk;
 //! - entries are encoded with `created_at` and `expires_at`, and expired entries are filtered out
 //!   of every read and listing;
-//! - engine calls run on Tokio's blocking pool, so a runtime worker never waits on disk I/O;
-//!   point reads the engine can answer from memory alone ([`Engine::get_many_cached`]) stay on
-//!   the calling task, and [`ReadPath::Inline`] runs every point read there;
+//! - no engine call stalls a runtime worker: writes and scans run on Tokio's blocking pool;
+//!   point reads the engine can answer from memory alone ([`Engine::get_many_cached`]) run on
+//!   the calling task, and the others block in place (`block_in_place`, which hands the
+//!   worker's other tasks to another thread) on a multi-thread runtime or go to the blocking
+//!   pool on a current-thread one; [`ReadPath::Inline`] runs every point read on the calling
+//!   task;
 //! - an optional [`Sweeper`] thread culls expired entries at an interval.
 //!
 //! The backend's own store type holds an `EmbeddedStore` and forwards the trait to it with
 //! [`delegate_store!`](crate::delegate_store).
 
 mod sweeper;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::sync::Arc;
@@ -47,8 +52,8 @@ pub trait Engine: Send + Sync + 'static {
     /// The live entries of `keys` when the engine can answer from memory alone, without waiting
     /// on the disk (RocksDB: its memtables and block cache); `None` when any key would need a
     /// disk read, or when the engine cannot tell. With [`ReadPath::Offload`] a read tries this on
-    /// the calling task first and moves to the blocking pool only on `None`. The default is
-    /// `None`.
+    /// the calling task first and blocks in place (or moves to the blocking pool) only on `None`.
+    /// The default is `None`.
     fn get_many_cached(
         &self,
         keys: &[Vec<u8>],
@@ -248,8 +253,9 @@ impl<E: Engine> EmbeddedStore<E> {
     }
 
     /// A point read of `keys` on the read path configured: on the calling task with
-    /// [`ReadPath::Inline`]; otherwise on the calling task only when the engine answers from
-    /// memory (`cached`), and on the blocking pool when it cannot.
+    /// [`ReadPath::Inline`]; otherwise on the calling task when the engine answers from memory
+    /// (`cached`), and when it cannot, in place with `block_in_place` on a multi-thread runtime
+    /// or on the blocking pool on any other.
     async fn read<K, T>(
         &self,
         op: &'static str,
@@ -269,6 +275,15 @@ impl<E: Engine> EmbeddedStore<E> {
         };
         match answer {
             Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
+            None if blocking_in_place_allowed() => {
+                // The read blocks this thread; Tokio hands the worker's other tasks to another
+                // thread first, so they keep running. No thread hop when the read is quick.
+                tokio::task::block_in_place(|| get(&self.engine, &keys, now)).map_err(ctx(
+                    self.backend,
+                    op,
+                    collection,
+                ))
+            }
             None => {
                 self.run(op, collection, move |engine| get(engine, &keys, now))
                     .await
@@ -315,6 +330,14 @@ impl<E: Engine> EmbeddedStore<E> {
         )
         .await
     }
+}
+
+/// Whether this thread may block with [`tokio::task::block_in_place`]: inside a multi-thread
+/// runtime (on a worker, or in its `block_on`). Anywhere else (a current-thread runtime, where it
+/// would panic) reads go to the blocking pool.
+fn blocking_in_place_allowed() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 #[async_trait]
