@@ -12,9 +12,11 @@
 //! Python numbers.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use mongodb::IndexModel;
 use mongodb::bson::{Bson, DateTime, Document, RawDocumentBuf, doc};
+use mongodb::options::IndexOptions;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use stowage_core::{Entry, Error, ErrorKind, Result, Value};
 
@@ -160,6 +162,42 @@ impl<'de> Visitor<'de> for JsonToBson {
         }
         Ok(Bson::Document(doc))
     }
+}
+
+/// The indexes the store keeps on every collection, as `py-key-value-aio` creates them: a unique
+/// `key_1` on `key` (lookups and upserts go through it) and a TTL `expires_at_1` on `expires_at`
+/// (MongoDB removes expired documents). For collections created ahead of the store, or a client
+/// that should do the same server-side work.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let [key, ttl] = stowage_mongodb::collection_indexes();
+/// assert_eq!(key.keys.get_i32("key").ok(), Some(1));
+/// assert_eq!(key.options.unwrap().unique, Some(true));
+/// assert_eq!(ttl.keys.get_i32("expires_at").ok(), Some(1));
+/// assert_eq!(ttl.options.unwrap().expire_after, Some(Duration::ZERO));
+/// ```
+pub fn collection_indexes() -> [IndexModel; 2] {
+    let key = IndexModel::builder()
+        .keys(doc! { "key": 1 })
+        .options(
+            IndexOptions::builder()
+                .name("key_1".to_owned())
+                .unique(true)
+                .build(),
+        )
+        .build();
+    let ttl = IndexModel::builder()
+        .keys(doc! { "expires_at": 1 })
+        .options(
+            IndexOptions::builder()
+                .name("expires_at_1".to_owned())
+                .expire_after(Duration::ZERO)
+                .build(),
+        )
+        .build();
+    [key, ttl]
 }
 
 /// The document stored for one entry, as raw BSON, checked against [`MAX_DOCUMENT_LEN`].

@@ -8,7 +8,7 @@ mod error;
 mod store;
 
 pub use crate::config::{DEFAULT_DATABASE, DEFAULT_TIMEOUT, MongoConfig};
-pub use crate::core::MAX_DOCUMENT_LEN;
+pub use crate::core::{MAX_DOCUMENT_LEN, collection_indexes};
 pub use crate::store::MongoStore;
 
 /// The MongoDB driver this crate is built on, for [`MongoStore::client`] and

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{Bson, DateTime, Document, RawArrayBuf, RawDocumentBuf, cstr, doc};
-use mongodb::options::{ClientOptions, IndexOptions};
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database};
 use stowage_core::{
     Capabilities, Entry, Error, ErrorKind, Expiry, KeyValueStore, Result, Value, async_trait, rules,
 };
@@ -247,25 +247,7 @@ impl MongoStore {
             return Ok(());
         }
         let coll = self.docs(collection);
-        let key_index = IndexModel::builder()
-            .keys(doc! { "key": 1 })
-            .options(
-                IndexOptions::builder()
-                    .name("key_1".to_owned())
-                    .unique(true)
-                    .build(),
-            )
-            .build();
-        let ttl_index = IndexModel::builder()
-            .keys(doc! { "expires_at": 1 })
-            .options(
-                IndexOptions::builder()
-                    .name("expires_at_1".to_owned())
-                    .expire_after(Duration::ZERO)
-                    .build(),
-            )
-            .build();
-        for index in [key_index, ttl_index] {
+        for index in core::collection_indexes() {
             match self.call(coll.create_index(index).into_future()).await {
                 Ok(_) => {}
                 Err(e) if is_index_conflict(&e) => {}

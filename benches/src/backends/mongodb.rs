@@ -17,8 +17,7 @@ use async_trait::async_trait;
 use stowage_core::KeyValueStore;
 use stowage_mongodb::MongoStore;
 use stowage_mongodb::mongodb::bson::{Document, doc};
-use stowage_mongodb::mongodb::options::IndexOptions;
-use stowage_mongodb::mongodb::{Client, Collection, IndexModel};
+use stowage_mongodb::mongodb::{Client, Collection};
 
 use super::{Backend, BuildContext};
 use crate::adapter::{Adapter, COLLECTION, Payload, StowageAdapter};
@@ -108,22 +107,9 @@ fn build_raw(ctx: &BuildContext, layout: Layout) -> Result<Box<dyn Adapter>> {
         let coll = client.database(database).collection::<Document>(COLLECTION);
         coll.drop().await?;
         if let Layout::Keyed = layout {
-            let unique = IndexOptions::builder().unique(true).build();
-            coll.create_index(
-                IndexModel::builder()
-                    .keys(doc! { "key": 1 })
-                    .options(unique)
-                    .build(),
-            )
-            .await?;
-            let ttl = IndexOptions::builder().expire_after(Duration::ZERO).build();
-            coll.create_index(
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(ttl)
-                    .build(),
-            )
-            .await?;
+            // The store's own indexes, so both sides keep the same ones up to date.
+            coll.create_indexes(stowage_mongodb::collection_indexes())
+                .await?;
         }
         Ok::<_, stowage_mongodb::mongodb::error::Error>(coll)
     })
