@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use stowage_bench::adapter::{self, Payload, ValueText};
 use stowage_bench::runner::{self, Length, RunConfig, RunResult};
@@ -189,13 +189,10 @@ fn run_pykv(
         .args(["--concurrency", &cfg.concurrency.to_string()])
         .args(["--keys", &cfg.keys.to_string()])
         .args(["--value-size", &cfg.value_size.to_string()])
-        .args(["--value-text", text_name(cfg.value_text)])
+        .args(["--value-text", &arg_name(cfg.value_text)])
         .args(["--hit-rate", &cfg.hit_rate.to_string()])
         .args(["--cache-ttl", &cfg.cache_ttl.as_secs_f64().to_string()])
-        .args([
-            "--distribution",
-            &format!("{:?}", cfg.distribution).to_lowercase(),
-        ]);
+        .args(["--distribution", &arg_name(cfg.distribution)]);
     if store != "memory" {
         cmd.args(["--url", &ctx.url(store)?]);
     }
@@ -386,8 +383,8 @@ async fn run(args: Args) -> Result<()> {
         "rounds": args.rounds,
         "keys": cfg.keys,
         "value_size": cfg.value_size,
-        "value_text": text_name(cfg.value_text),
-        "distribution": format!("{:?}", cfg.distribution).to_lowercase(),
+        "value_text": arg_name(cfg.value_text),
+        "distribution": arg_name(cfg.distribution),
         "hit_rate": cfg.hit_rate,
         "cache_ttl_s": cfg.cache_ttl.as_secs_f64(),
     });
@@ -420,10 +417,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command-line name of a [`ValueText`].
-fn text_name(text: ValueText) -> &'static str {
-    match text {
-        ValueText::Ascii => "ascii",
-        ValueText::Unicode => "unicode",
-    }
+/// An option value's command-line name, as clap parses it (the Python runner takes the same).
+fn arg_name(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
 }
