@@ -258,22 +258,40 @@ async fn unresponsive_server_times_out() {
     signal(&server, "-STOP");
     let mut kinds = Vec::new();
     for _ in 0..3 {
-        let started = Instant::now();
-        let err = store.get("c", "k").await.unwrap_err();
-        let took = started.elapsed();
-        assert!(err.is_retryable(), "{err}");
-        assert!(took <= timeout + SLACK, "a call took {took:?}");
-        kinds.push(err.kind());
+        kinds.push(read_times_out(&store, "k", timeout).await);
     }
     assert!(kinds.contains(&ErrorKind::Timeout), "{kinds:?}");
     signal(&server, "-CONT");
 
     let resumed = Instant::now();
+    read_until_found(&store, "k", resumed).await;
+    println!(
+        "paused server: errors {kinds:?} within {timeout:?} + slack; recovered {:?} after SIGCONT",
+        resumed.elapsed()
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Read `key` of collection `c` from a server that does not answer: a retryable error within
+/// `timeout` (and scheduling slack); its kind.
+async fn read_times_out(store: &RedisStore, key: &str, timeout: Duration) -> ErrorKind {
+    let started = Instant::now();
+    let err = store.get("c", key).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_retryable(), "{err}");
+    assert!(took <= timeout + SLACK, "a call took {took:?}");
+    err.kind()
+}
+
+/// Read `key` of collection `c` until it is found; every failure on the way is retryable and
+/// comes within [`RECOVERY`] of `resumed`.
+async fn read_until_found(store: &RedisStore, key: &str, resumed: Instant) {
     loop {
-        match store.get("c", "k").await {
+        match store.get("c", key).await {
             Ok(found) => {
-                assert!(found.is_some());
-                break;
+                assert!(found.is_some(), "{key}");
+                return;
             }
             Err(e) => {
                 assert!(e.is_retryable(), "{e}");
@@ -281,12 +299,6 @@ async fn unresponsive_server_times_out() {
             }
         }
     }
-    println!(
-        "paused server: errors {kinds:?} within {timeout:?} + slack; recovered {:?} after SIGCONT",
-        resumed.elapsed()
-    );
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `redis-cli ARGS`, from beside `redis-server`; its standard output.
@@ -395,12 +407,7 @@ async fn unresponsive_cluster_node_times_out_alone() {
     signal(paused, "-STOP");
     let mut kinds = Vec::new();
     for key in on_paused.iter().take(3) {
-        let started = Instant::now();
-        let err = store.get("c", key).await.unwrap_err();
-        let took = started.elapsed();
-        assert!(err.is_retryable(), "{err}");
-        assert!(took <= timeout + SLACK, "a call took {took:?}");
-        kinds.push(err.kind());
+        kinds.push(read_times_out(&store, key, timeout).await);
     }
     let mut served = 0;
     for key in elsewhere.iter().take(5) {
@@ -415,18 +422,7 @@ async fn unresponsive_cluster_node_times_out_alone() {
 
     let resumed = Instant::now();
     for key in &on_paused {
-        loop {
-            match store.get("c", key).await {
-                Ok(found) => {
-                    assert!(found.is_some(), "{key}");
-                    break;
-                }
-                Err(e) => {
-                    assert!(e.is_retryable(), "{e}");
-                    assert!(resumed.elapsed() <= RECOVERY, "no recovery: {e}");
-                }
-            }
-        }
+        read_until_found(&store, key, resumed).await;
     }
     println!(
         "paused cluster master: errors {kinds:?} within {timeout:?} + slack, {served} reads \
