@@ -14,6 +14,8 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, Value as RedisValue};
 
+use crate::coalesce::Coalescer;
+
 /// A connection with a deadline on every round trip; cloning is cheap and shares it.
 #[derive(Clone, Debug)]
 pub(crate) struct Conn {
@@ -24,8 +26,9 @@ pub(crate) struct Conn {
 /// A connection to one node or to a cluster.
 #[derive(Clone)]
 pub(crate) enum Link {
-    /// One node (or a primary behind a proxy), over a few connections used in turn.
-    Single(Pool),
+    /// One node (or a primary behind a proxy), over a few connections used in turn; single
+    /// commands go through the coalescer.
+    Single(Pool, Arc<Coalescer>),
     /// A Redis Cluster.
     Cluster(ClusterConnection),
 }
@@ -48,7 +51,7 @@ impl Pool {
     }
 
     /// The next connection in turn.
-    fn pick(&self) -> ConnectionManager {
+    pub(crate) fn pick(&self) -> ConnectionManager {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
         self.conns[i].clone()
     }
@@ -57,7 +60,7 @@ impl Pool {
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Link::Single(_) => "Single",
+            Link::Single(..) => "Single",
             Link::Cluster(_) => "Cluster",
         })
     }
@@ -66,6 +69,15 @@ impl std::fmt::Debug for Link {
 impl Conn {
     pub(crate) fn new(link: Link, timeout: Duration) -> Self {
         Conn { link, timeout }
+    }
+
+    /// The single node's coalescer; `None` for a cluster.
+    #[cfg(test)]
+    pub(crate) fn coalescer(&self) -> Option<&Coalescer> {
+        match &self.link {
+            Link::Single(_, coalescer) => Some(coalescer),
+            Link::Cluster(_) => None,
+        }
     }
 
     /// Whether this is a cluster connection.
@@ -80,25 +92,17 @@ impl Conn {
         if self.is_cluster() {
             return fut.await;
         }
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no answer from Redis within {:?}", self.timeout),
-            )
-            .into()),
-        }
+        within(self.timeout, fut).await
     }
 
-    /// Run one command. In a cluster, multi-key `MGET`/`DEL` are split by slot by the client.
-    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
-        self.bounded(async {
-            match &self.link {
-                Link::Single(c) => cmd.query_async(&mut c.pick()).await,
-                Link::Cluster(c) => cmd.query_async(&mut c.clone()).await,
-            }
-        })
-        .await
+    /// Run one command: on a single node in the next pipeline of concurrent calls (see
+    /// [`Coalescer`]); in a cluster as itself, where the client splits multi-key `MGET`/`DEL` by
+    /// slot.
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
+        match &self.link {
+            Link::Single(_, coalescer) => coalescer.query(cmd).await,
+            Link::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+        }
     }
 
     /// Run independent single-key commands: one pipeline on a single node, concurrent commands
@@ -109,7 +113,7 @@ impl Conn {
 
     async fn run_all_unbounded(&self, cmds: Vec<Cmd>) -> RedisResult<()> {
         match &self.link {
-            Link::Single(c) => {
+            Link::Single(c, _) => {
                 let mut pipe = Pipeline::with_capacity(cmds.len());
                 for cmd in cmds {
                     pipe.add_command(cmd).ignore();
@@ -132,7 +136,7 @@ impl Conn {
     pub(crate) async fn scan_all(&self, pattern: &str, count: usize) -> RedisResult<Vec<String>> {
         let mut out = Vec::new();
         match &self.link {
-            Link::Single(c) => {
+            Link::Single(c, _) => {
                 scan_loop(pattern, count, &mut out, |cmd| {
                     let mut c = c.pick();
                     self.bounded(async move { cmd.query_async(&mut c).await })
@@ -157,6 +161,22 @@ impl Conn {
             }
         }
         Ok(out)
+    }
+}
+
+/// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
+/// `timeout` passes.
+pub(crate) async fn within<T>(
+    timeout: Duration,
+    fut: impl Future<Output = RedisResult<T>>,
+) -> RedisResult<T> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer from Redis within {timeout:?}"),
+        )
+        .into()),
     }
 }
 

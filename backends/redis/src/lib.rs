@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod coalesce;
 mod config;
 mod conn;
 mod error;

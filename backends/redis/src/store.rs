@@ -12,7 +12,9 @@ use stowage_core::codec::json;
 use stowage_core::{
     Capabilities, Entry, Error, Expiry, KeyValueStore, Result, Value, async_trait, rules,
 };
+use tokio::runtime::Handle;
 
+use crate::coalesce::Coalescer;
 use crate::config::RedisConfig;
 use crate::conn::{Conn, Link, Pool};
 use crate::error::{BACKEND, config, from_redis};
@@ -93,6 +95,9 @@ impl RedisStore {
 
     pub(crate) async fn connect(cfg: RedisConfig) -> Result<Self> {
         let resolved = cfg.resolve()?;
+        // Connections and coalesced pipelines run as tasks of the runtime that builds the store.
+        let runtime = Handle::try_current()
+            .map_err(|_| config("the store must be built inside a Tokio runtime"))?;
         if resolved.tls {
             #[cfg(feature = "tls")]
             {
@@ -170,7 +175,9 @@ impl RedisStore {
                 .await
                 .map_err(|_| unreachable_within(deadline))?
                 .map_err(from_redis)?;
-            Link::Single(Pool::new(managers))
+            let pool = Pool::new(managers);
+            let coalescer = Coalescer::new(pool.clone(), cfg.timeout, runtime, cfg.coalesce);
+            Link::Single(pool, Arc::new(coalescer))
         };
         let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
         Ok(RedisStore {
@@ -213,12 +220,9 @@ impl RedisStore {
         if let Err(e) = self.inner.caps.check(collection, key) {
             return Err(wrap(e));
         }
-        let found: Option<Vec<u8>> = match self
-            .inner
-            .conn
-            .query(redis::cmd("GET").arg(self.inner.layout.key_arg(collection, key)))
-            .await
-        {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.inner.layout.key_arg(collection, key));
+        let found: Option<Vec<u8>> = match self.inner.conn.query(cmd).await {
             Ok(found) => found,
             Err(e) => return Err(wrap(from_redis(e))),
         };
@@ -243,7 +247,7 @@ impl RedisStore {
         for key in keys {
             cmd.arg(self.inner.layout.key_arg(collection, key));
         }
-        let raw: Vec<Option<Vec<u8>>> = match self.inner.conn.query(&cmd).await {
+        let raw: Vec<Option<Vec<u8>>> = match self.inner.conn.query(cmd).await {
             Ok(raw) => raw,
             Err(e) => return Err(wrap(from_redis(e))),
         };
@@ -290,10 +294,12 @@ impl RedisStore {
         let keys: Vec<String> = keys.into_iter().collect();
         let mut removed = 0u64;
         for chunk in keys.chunks(DELETE_CHUNK) {
+            let mut cmd = redis::cmd("UNLINK");
+            cmd.arg(chunk);
             let n: u64 = self
                 .inner
                 .conn
-                .query(redis::cmd("UNLINK").arg(chunk))
+                .query(cmd)
                 .await
                 .map_err(|e| ctx(op, collection)(from_redis(e)))?;
             removed += n;
@@ -363,7 +369,7 @@ impl KeyValueStore for RedisStore {
         let cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
         self.inner
             .conn
-            .query::<()>(&cmd)
+            .query::<()>(cmd)
             .await
             .map_err(|e| wrap(from_redis(e)))
     }
@@ -410,7 +416,7 @@ impl KeyValueStore for RedisStore {
                             json::encode_pieces(&physical, key, value, Some(now), None),
                         ));
                     }
-                    self.inner.conn.query::<()>(&cmd).await
+                    self.inner.conn.query::<()>(cmd).await
                 }
                 Some(_) => {
                     let cmds = kept
@@ -446,7 +452,7 @@ impl KeyValueStore for RedisStore {
         let n: u64 = self
             .inner
             .conn
-            .query(&cmd)
+            .query(cmd)
             .await
             .map_err(|e| wrap(from_redis(e)))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
@@ -517,6 +523,11 @@ impl KeyValueStore for RedisStore {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
+    use futures_util::FutureExt;
+    use futures_util::future::join_all;
+
     use super::*;
 
     #[test]
@@ -525,6 +536,137 @@ mod tests {
         assert_eq!(px(Duration::from_millis(1500)), 1500);
         assert_eq!(px(Duration::from_micros(1500)), 2);
         assert_eq!(px(rules::MAX_TTL), rules::MAX_TTL.as_millis() as u64);
+    }
+
+    fn test_url() -> String {
+        std::env::var("STOWAGE_TEST_REDIS_URL")
+            .expect("STOWAGE_TEST_REDIS_URL is not set: run scripts/test.sh")
+    }
+
+    fn text(i: usize) -> Value {
+        Value::from_json(format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(i % 300))).unwrap()
+    }
+
+    async fn store_in(namespace: &str, coalesce: bool) -> RedisStore {
+        RedisStore::builder()
+            .url(test_url())
+            .namespace(format!("{namespace}-{}", std::process::id()))
+            .coalesce(coalesce)
+            .build()
+            .await
+            .unwrap()
+    }
+
+    fn stats(store: &RedisStore) -> (u64, u64, u64) {
+        let s = store.inner.conn.coalescer().unwrap().stats();
+        (
+            s.direct.load(Ordering::Relaxed),
+            s.pipelines.load(Ordering::Relaxed),
+            s.pipelined_calls.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Against the test server: 200 concurrent puts and then gets share pipelines, and every
+    /// call still gets its own reply.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_calls_share_pipelines_and_keep_their_own_replies() {
+        for coalesce in [true, false] {
+            let store = store_in("coalesce", coalesce).await;
+            let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+            let puts = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| store.put("c", k, text(i), None));
+            for put in join_all(puts).await {
+                put.unwrap();
+            }
+            let gets = keys.iter().map(|k| store.get("c", k));
+            for (i, got) in join_all(gets).await.into_iter().enumerate() {
+                assert_eq!(got.unwrap(), Some(text(i)), "key {i}, coalesce {coalesce}");
+            }
+            let (direct, pipelines, pipelined) = stats(&store);
+            assert_eq!(direct + pipelined, 400, "every call sent once");
+            if coalesce {
+                // A quarter of the calls in flight, at most 16, per pipeline.
+                assert!(pipelined >= 300, "{direct} direct, {pipelined} pipelined");
+                assert!(
+                    pipelines <= pipelined / 8,
+                    "{pipelines} pipelines of {pipelined} calls"
+                );
+            } else {
+                assert_eq!((direct, pipelines), (400, 0));
+            }
+            assert!(store.destroy().await.unwrap());
+        }
+    }
+
+    /// A command that fails in a shared pipeline fails its own call only.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failing_command_fails_only_its_own_call() {
+        let store = store_in("coalesce-wrongtype", true).await;
+        let client = redis::Client::open(test_url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("RPUSH")
+            .arg(store.redis_key("c", "list"))
+            .arg("x")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let keys: Vec<String> = (0..64).map(|i| format!("k{i}")).collect();
+        for (i, k) in keys.iter().enumerate() {
+            store.put("c", k, text(i), None).await.unwrap();
+        }
+        let (_, pipelines_before, _) = stats(&store);
+        // The list's key among others, past the first calls (which are sent as themselves).
+        let mut order: Vec<&str> = keys.iter().map(String::as_str).collect();
+        order.insert(40, "list");
+        let got = join_all(order.iter().map(|k| store.get("c", k))).await;
+        for (k, got) in order.iter().zip(got) {
+            match *k {
+                "list" => assert_eq!(got.unwrap_err().kind(), stowage_core::ErrorKind::Corrupted),
+                k => {
+                    let i: usize = k[1..].parse().unwrap();
+                    assert_eq!(got.unwrap(), Some(text(i)), "{k}");
+                }
+            }
+        }
+        assert!(
+            stats(&store).1 > pipelines_before,
+            "the gets shared pipelines"
+        );
+        assert!(store.destroy().await.unwrap());
+    }
+
+    /// Callers that stop waiting leave the others' replies alone.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn callers_that_stop_waiting_do_not_fail_the_others() {
+        let store = store_in("coalesce-cancel", true).await;
+        let keys: Vec<String> = (0..96).map(|i| format!("k{i}")).collect();
+        for (i, k) in keys.iter().enumerate() {
+            store.put("c", k, text(i), None).await.unwrap();
+        }
+        // Every third call is queued (polled once) and then dropped.
+        let calls = keys.iter().enumerate().map(|(i, k)| {
+            let get = store.get("c", k);
+            async move {
+                if i % 3 == 0 {
+                    let mut get = Box::pin(get);
+                    assert!((&mut get).now_or_never().is_none(), "answered at once");
+                    None
+                } else {
+                    Some(get.await)
+                }
+            }
+        });
+        let got = join_all(calls).await;
+        for (i, got) in got.into_iter().enumerate() {
+            if let Some(got) = got {
+                assert_eq!(got.unwrap(), Some(text(i)), "key {i}");
+            }
+        }
+        assert!(stats(&store).1 > 0, "calls shared pipelines");
+        assert_eq!(store.get("c", "k0").await.unwrap(), Some(text(0)));
+        assert!(store.destroy().await.unwrap());
     }
 
     /// Against the test server (`scripts/test.sh` sets its URL).
@@ -544,7 +686,7 @@ mod tests {
                 let id: u64 = store
                     .inner
                     .conn
-                    .query(redis::cmd("CLIENT").arg("ID"))
+                    .query(redis::cmd("CLIENT").arg("ID").clone())
                     .await
                     .unwrap();
                 ids.push(id);
