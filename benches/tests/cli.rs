@@ -295,6 +295,7 @@ fn server_backends_run_beside_their_raw_clients() {
     .map(|(kind, var)| format!("{kind}={}", server_url(var)));
     let backends = [
         "redis",
+        "redis-uncoalesced",
         "redis-raw",
         "redis-cluster",
         "redis-cluster-raw",
@@ -342,6 +343,7 @@ fn server_backends_run_beside_their_raw_clients() {
     }
     for pair in [
         "redis / redis-raw",
+        "redis-uncoalesced / redis-raw",
         "redis-cluster / redis-cluster-raw",
         "redis-cluster-raw-bounded / redis-cluster-raw",
         "mongodb / mongodb-raw",

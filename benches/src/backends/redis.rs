@@ -1,4 +1,5 @@
-//! `redis`, `redis-cluster`: the Stowage Redis store; `redis-raw`, `redis-cluster-raw`: the raw
+//! `redis`, `redis-cluster`: the Stowage Redis store (`redis-uncoalesced`: with every call sent as
+//! itself); `redis-raw`, `redis-cluster-raw`: the raw
 //! `redis` crate on the same server, the same connection kind (a reconnecting multiplexed
 //! connection), the same concurrency and the same JSON text, stored as is (no envelope).
 //!
@@ -26,6 +27,13 @@ pub(super) fn backends() -> Vec<Backend> {
             baseline: Some("redis-raw"),
             embedded: false,
             build: build_stowage,
+        },
+        Backend {
+            name: "redis-uncoalesced",
+            about: "stowage-redis on one Redis node with .coalesce(false): every call sent as itself",
+            baseline: Some("redis-raw"),
+            embedded: false,
+            build: |ctx| stowage(ctx.url("redis")?, false, false),
         },
         Backend {
             name: "redis-raw",
@@ -66,11 +74,12 @@ fn block_on<T>(fut: impl Future<Output = T>) -> T {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(fut))
 }
 
-fn stowage(url: String, cluster: bool) -> Result<Box<dyn Adapter>> {
+fn stowage(url: String, cluster: bool, coalesce: bool) -> Result<Box<dyn Adapter>> {
     let store = block_on(
         RedisStore::builder()
             .url(url)
             .cluster(cluster)
+            .coalesce(coalesce)
             .namespace("stowage-bench")
             .build(),
     )
@@ -79,11 +88,11 @@ fn stowage(url: String, cluster: bool) -> Result<Box<dyn Adapter>> {
 }
 
 fn build_stowage(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
-    stowage(ctx.url("redis")?, false)
+    stowage(ctx.url("redis")?, false, true)
 }
 
 fn build_stowage_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
-    stowage(ctx.url("redis-cluster")?, true)
+    stowage(ctx.url("redis-cluster")?, true, true)
 }
 
 /// The raw client: the JSON text under `raw-bench::key`, `SET … PX` for TTLs; its
