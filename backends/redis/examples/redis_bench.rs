@@ -14,7 +14,7 @@
 //! ratio is taken per round (the median and range are printed). `--threads 0` runs the client
 //! on a one-thread runtime, like `redis-benchmark`'s single event loop, leaving the other core
 //! to `redis-server`; the default is a two-worker runtime. `--connections C` sets the store's
-//! connections and the raw client's alike (default: the store's default, 4).
+//! connections and the raw client's alike (default: the store's default, `DEFAULT_CONNECTIONS`).
 //!
 //! ```sh
 //! cargo run --release -p stowage-redis --example redis_bench -- redis://127.0.0.1:6379/ \

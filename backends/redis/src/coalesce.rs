@@ -199,23 +199,18 @@ impl Coalescer {
                 }
                 pipe.ignore_errors();
                 let sent = pipe.query_async::<Vec<RedisResult<RedisValue>>>(&mut conn);
-                match within(self.timeout, sent).await {
+                let failed = match within(self.timeout, sent).await {
                     Ok(results) if results.len() == replies.len() => {
                         for (reply, result) in replies.into_iter().zip(results) {
                             let _ = reply.send(result);
                         }
+                        return;
                     }
-                    Ok(results) => {
-                        let e = miscounted(replies.len(), results.len());
-                        for reply in replies {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
-                    Err(e) => {
-                        for reply in replies {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
+                    Ok(results) => miscounted(replies.len(), results.len()),
+                    Err(e) => e,
+                };
+                for reply in replies {
+                    let _ = reply.send(Err(failed.clone()));
                 }
             }
         }
