@@ -1,7 +1,7 @@
-//! Concurrent calls to one node, coalesced into pipelines.
+//! Concurrent calls to one node or cluster, coalesced into pipelines.
 //!
-//! While few calls are in flight, each goes straight to the next connection of the pool, as
-//! itself. Once [`DIRECT_BELOW`] or more are in flight, a call joins a queue instead. The first
+//! While few calls are in flight, each is sent as itself (on one node over the next connection
+//! of the pool). Once [`DIRECT_BELOW`] or more are in flight, a call joins a queue instead. The first
 //! call to find the queue empty schedules a flush: a task that lets the runtime run once more
 //! (calls issued in the meantime join the queue) and then sends the queue as one pipeline. A
 //! queue that reaches a quarter of the calls in flight (at most [`MAX_PIPELINE`]) is sent at once,
@@ -13,6 +13,11 @@
 //! that pipeline the same error. Flushes run as tasks of their own: a caller that stops waiting
 //! never takes other calls' replies with it.
 //!
+//! In a cluster, the queue is split by the primary that the store's slot map gives each key, and
+//! each part goes as one pipeline over the store's own connection to that primary (see
+//! `slots`); only `get`s and `put`s join the queue there, as a call redirected by `MOVED` or
+//! `ASK` is sent again through the cluster client.
+//!
 //! Under load this turns many small round trips into fewer larger ones: one channel message, one
 //! reply channel and one timer per pipeline instead of per call in the client, and one read of
 //! the socket per pipeline on the server.
@@ -21,13 +26,17 @@ use std::io;
 use std::mem;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value as RedisValue};
+use futures_util::future::join_all;
+use redis::aio::ConnectionLike;
+use redis::cluster_async::ClusterConnection;
+use redis::{Arg, Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value as RedisValue};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::conn::{Pool, within};
+use crate::slots::{SlotMap, slot};
 
 /// Calls in flight below which a call is sent as itself, without queueing.
 pub(crate) const DIRECT_BELOW: usize = 8;
@@ -38,10 +47,22 @@ pub(crate) const MAX_PIPELINE: usize = 16;
 /// A pipeline is sent once it holds this fraction of the calls in flight.
 const SHARE_OF_IN_FLIGHT: usize = 4;
 
-/// Calls to one node, sent as themselves or queued and sent as pipelines by tasks spawned on the
-/// store's runtime.
+/// Where the calls go.
+pub(crate) enum Target {
+    /// One node, over a pool of connections.
+    Node(Pool),
+    /// A Redis Cluster: a pipeline goes to one primary, with the calls whose keys the slot map
+    /// places there.
+    Cluster {
+        conn: ClusterConnection,
+        map: Arc<SlotMap>,
+    },
+}
+
+/// Calls to one node or cluster, sent as themselves or queued and sent as pipelines by tasks
+/// spawned on the store's runtime.
 pub(crate) struct Coalescer {
-    pool: Pool,
+    target: Target,
     timeout: Duration,
     runtime: Handle,
     /// `false`: every call goes as itself.
@@ -60,6 +81,8 @@ pub(crate) struct Stats {
     pub(crate) pipelines: AtomicU64,
     /// Calls sent in those pipelines.
     pub(crate) pipelined_calls: AtomicU64,
+    /// Calls of cluster pipelines that failed and were sent again one by one.
+    pub(crate) resent: AtomicU64,
 }
 
 #[derive(Default)]
@@ -94,11 +117,12 @@ impl Drop for InFlight<'_> {
 }
 
 impl Coalescer {
-    /// Calls over `pool`, each round trip bounded by `timeout`; flush tasks run on `runtime` (the
-    /// store's). With `enabled` false every call is sent as itself.
-    pub(crate) fn new(pool: Pool, timeout: Duration, runtime: Handle, enabled: bool) -> Self {
+    /// Calls to `target`, each round trip bounded by `timeout` (a cluster connection bounds its
+    /// own with the same deadline); flush tasks run on `runtime` (the store's). With `enabled`
+    /// false every call is sent as itself.
+    pub(crate) fn new(target: Target, timeout: Duration, runtime: Handle, enabled: bool) -> Self {
         Coalescer {
-            pool,
+            target,
             timeout,
             runtime,
             enabled,
@@ -114,16 +138,33 @@ impl Coalescer {
         &self.stats
     }
 
+    /// The cluster's slot map; `None` on a single node.
+    #[cfg(test)]
+    pub(crate) fn slot_map(&self) -> Option<&Arc<SlotMap>> {
+        match &self.target {
+            Target::Node(_) => None,
+            Target::Cluster { map, .. } => Some(map),
+        }
+    }
+
     /// Run `cmd`, as itself or in a pipeline, and convert its reply.
     pub(crate) async fn query<T: FromRedisValue>(self: &Arc<Self>, cmd: Cmd) -> RedisResult<T> {
         let before = self.in_flight.fetch_add(1, Ordering::Relaxed);
         let _counted = InFlight(&self.in_flight);
         if !self.enabled || before < DIRECT_BELOW {
             self.stats.direct.fetch_add(1, Ordering::Relaxed);
-            return within(self.timeout, cmd.query_async(&mut self.pool.pick())).await;
+            return match &self.target {
+                Target::Node(pool) => within(self.timeout, cmd.query_async(&mut pool.pick())).await,
+                Target::Cluster { conn, .. } => cmd.query_async(&mut conn.clone()).await,
+            };
         }
         let (reply, answer) = oneshot::channel();
-        let batch = (before / SHARE_OF_IN_FLIGHT).clamp(2, MAX_PIPELINE);
+        // About a quarter of the calls in flight per pipeline to each node.
+        let nodes = match &self.target {
+            Target::Node(_) => 1,
+            Target::Cluster { map, .. } => map.primaries(),
+        };
+        let batch = (before * nodes / SHARE_OF_IN_FLIGHT).clamp(2, MAX_PIPELINE * nodes);
         match self.enqueue(Call { cmd, reply }, batch) {
             Flush::None => {}
             Flush::Scheduled => {
@@ -175,10 +216,18 @@ impl Coalescer {
         mem::take(&mut queue.calls)
     }
 
-    /// Send `calls` as one pipeline (a lone call as itself) and hand out the replies. A caller
-    /// that stopped waiting has dropped its receiver; its reply is dropped with it.
+    /// Send `calls` and hand out the replies. A caller that stopped waiting has dropped its
+    /// receiver; its reply is dropped with it.
     async fn send(&self, calls: Vec<Call>) {
-        let mut conn = self.pool.pick();
+        match &self.target {
+            Target::Node(pool) => self.send_to_node(pool, calls).await,
+            Target::Cluster { conn, map } => self.send_to_cluster(conn, map, calls).await,
+        }
+    }
+
+    /// `calls` as one pipeline (a lone call as itself) over the pool's next connection.
+    async fn send_to_node(&self, pool: &Pool, calls: Vec<Call>) {
+        let mut conn = pool.pick();
         match <[Call; 1]>::try_from(calls) {
             Ok([call]) => {
                 self.stats.direct.fetch_add(1, Ordering::Relaxed);
@@ -214,6 +263,161 @@ impl Coalescer {
                 }
             }
         }
+    }
+
+    /// `calls` grouped by the primary that the slot map gives their key, a pipeline per primary
+    /// (a lone call as itself), all at once. A pipeline that fails other than by timing out
+    /// (a primary that no longer serves one of its keys, say) is sent again call by call
+    /// through the cluster client, which follows redirections, within what is left of the
+    /// deadline; the slot map is then read again.
+    async fn send_to_cluster(
+        &self,
+        conn: &ClusterConnection,
+        map: &Arc<SlotMap>,
+        calls: Vec<Call>,
+    ) {
+        let started = Instant::now();
+        let table = map.current();
+        let mut by_node: Vec<Vec<Call>> = Vec::new();
+        let mut loose = Vec::new();
+        for call in calls {
+            match key_slot(&call.cmd).and_then(|s| table.owner(s)) {
+                Some(node) => {
+                    if by_node.len() <= node {
+                        by_node.resize_with(node + 1, Vec::new);
+                    }
+                    by_node[node].push(call);
+                }
+                None => loose.push(call),
+            }
+        }
+        let pipelines = by_node
+            .into_iter()
+            .enumerate()
+            .filter(|(_, calls)| !calls.is_empty())
+            .map(|(node, calls)| {
+                let (host, port) = table.node(node).clone();
+                self.pipeline_to(conn, map, host, port, calls, started)
+            });
+        self.stats
+            .direct
+            .fetch_add(loose.len() as u64, Ordering::Relaxed);
+        let singles = loose.into_iter().map(|Call { cmd, reply }| async move {
+            self.one(conn, &cmd, reply, None).await;
+        });
+        futures_util::future::join(join_all(pipelines), join_all(singles)).await;
+    }
+
+    async fn pipeline_to(
+        &self,
+        conn: &ClusterConnection,
+        map: &Arc<SlotMap>,
+        host: String,
+        port: u16,
+        calls: Vec<Call>,
+        started: Instant,
+    ) {
+        let mut link = match map.link(&host, port) {
+            Some(link) if calls.len() > 1 => link,
+            _ => {
+                // A lone call, or no connection of the store's to this primary.
+                self.stats
+                    .direct
+                    .fetch_add(calls.len() as u64, Ordering::Relaxed);
+                let each = calls.into_iter().map(|Call { cmd, reply }| async move {
+                    self.one(conn, &cmd, reply, None).await;
+                });
+                join_all(each).await;
+                return;
+            }
+        };
+        self.stats.pipelines.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .pipelined_calls
+            .fetch_add(calls.len() as u64, Ordering::Relaxed);
+        let mut pipe = Pipeline::with_capacity(calls.len());
+        let mut replies = Vec::with_capacity(calls.len());
+        for call in calls {
+            pipe.add_command(call.cmd);
+            replies.push(call.reply);
+        }
+        pipe.ignore_errors();
+        let sent = pipe.query_async::<Vec<RedisResult<RedisValue>>>(&mut link);
+        let again: Vec<_> = match within(self.timeout, sent).await {
+            Ok(results) if results.len() == replies.len() => {
+                let mut again = Vec::new();
+                for ((reply, result), cmd) in replies.into_iter().zip(results).zip(pipe.cmd_iter())
+                {
+                    match result {
+                        Err(e) if redirected(&e) => again.push((cmd, reply)),
+                        result => {
+                            let _ = reply.send(result);
+                        }
+                    }
+                }
+                again
+            }
+            Ok(results) => {
+                let e = miscounted(replies.len(), results.len());
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return;
+            }
+            Err(e) if e.is_timeout() => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return;
+            }
+            // The primary's connection failed: the cluster client may know better (a failover).
+            Err(_) => pipe.cmd_iter().zip(replies).collect(),
+        };
+        if again.is_empty() {
+            return;
+        }
+        self.stats
+            .resent
+            .fetch_add(again.len() as u64, Ordering::Relaxed);
+        map.refresh(conn, &self.runtime);
+        let left = self.timeout.saturating_sub(started.elapsed());
+        let each = again
+            .into_iter()
+            .map(|(cmd, reply)| self.one(conn, cmd, reply, Some(left)));
+        join_all(each).await;
+    }
+
+    /// One call as itself through the cluster client (which bounds it with the store's
+    /// deadline), within `left` when given.
+    async fn one(
+        &self,
+        conn: &ClusterConnection,
+        cmd: &Cmd,
+        reply: oneshot::Sender<RedisResult<RedisValue>>,
+        left: Option<Duration>,
+    ) {
+        let mut conn = conn.clone();
+        let result = match left {
+            Some(left) => within(left, conn.req_packed_command(cmd)).await,
+            None => conn.req_packed_command(cmd).await,
+        };
+        let _ = reply.send(result);
+    }
+}
+
+/// Whether a command was answered by a primary that does not serve its key (now).
+fn redirected(e: &RedisError) -> bool {
+    matches!(
+        e.kind(),
+        redis::ErrorKind::Server(redis::ServerErrorKind::Moved | redis::ServerErrorKind::Ask)
+    )
+}
+
+/// The hash slot of a command's first key (its first argument after the name).
+fn key_slot(cmd: &Cmd) -> Option<u16> {
+    match cmd.args_iter().nth(1)? {
+        Arg::Simple(key) => Some(slot(key)),
+        _ => None,
     }
 }
 

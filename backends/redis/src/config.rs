@@ -208,7 +208,7 @@ impl RedisConfig {
         self
     }
 
-    /// Whether concurrent calls to a single node share pipelines (default `true`).
+    /// Whether concurrent calls share pipelines (default `true`).
     ///
     /// While fewer than 8 calls of this store are in flight, each is sent as itself. Beyond
     /// that, calls issued together are queued and sent as pipelines of up to 16 commands (a
@@ -217,9 +217,16 @@ impl RedisConfig {
     /// `WRONGTYPE` on one key fails that call only) and returns once the server has answered it;
     /// calls that overlap in time are not ordered among themselves, with or without coalescing.
     ///
-    /// At 32 or 64 concurrent `get`s or `put`s on a 2-core machine this serves 1.1–1.2× the
-    /// calls per second of single commands (`BENCHMARKS.md`). `false` sends every call as
-    /// itself. Ignored for a Redis Cluster, where a pipeline may not span slots.
+    /// In a Redis Cluster, the `get`s and `put`s of a queue are grouped by the primary that
+    /// serves their key, and each group goes as one pipeline over a connection of the store's own
+    /// to that primary (opened when the store is built, and for new primaries when the slot map
+    /// changes). A key answered `MOVED` or `ASK` there (slots being moved) is sent again through
+    /// the cluster client, which follows the redirection, and the store reads the slot map
+    /// again. Other calls in a cluster are sent as themselves.
+    ///
+    /// At 32 or 64 concurrent `get`s or `put`s on a 2-core machine this serves 1.0–1.3× the calls
+    /// per second of single commands on one node and 1.3× in a 3-primary cluster, at the cost of
+    /// a longer tail (p99.9) (`BENCHMARKS.md`). `false` sends every call as itself.
     ///
     /// ```no_run
     /// # async fn demo() -> stowage_core::Result<()> {

@@ -2,7 +2,6 @@
 //! [`ConnectionManager`] (reconnects by itself) or a [`ClusterConnection`] (follows slots and
 //! reconnects by itself).
 
-use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +11,10 @@ use futures_util::future::try_join_all;
 use redis::aio::ConnectionManager;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, Value as RedisValue};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisResult};
 
 use crate::coalesce::Coalescer;
+use crate::slots;
 
 /// A connection with a deadline on every round trip; cloning is cheap and shares it.
 #[derive(Clone, Debug)]
@@ -29,8 +29,8 @@ pub(crate) enum Link {
     /// One node (or a primary behind a proxy), over a few connections used in turn; single
     /// commands go through the coalescer.
     Single(Pool, Arc<Coalescer>),
-    /// A Redis Cluster.
-    Cluster(ClusterConnection),
+    /// A Redis Cluster; calls of [`Conn::query_idempotent`] go through the coalescer.
+    Cluster(ClusterConnection, Arc<Coalescer>),
 }
 
 /// Multiplexed connections to one node, each reconnecting by itself, handed out in turn.
@@ -61,7 +61,7 @@ impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Link::Single(..) => "Single",
-            Link::Cluster(_) => "Cluster",
+            Link::Cluster(..) => "Cluster",
         })
     }
 }
@@ -71,18 +71,17 @@ impl Conn {
         Conn { link, timeout }
     }
 
-    /// The single node's coalescer; `None` for a cluster.
+    /// The coalescer of this connection's calls.
     #[cfg(test)]
-    pub(crate) fn coalescer(&self) -> Option<&Coalescer> {
+    pub(crate) fn coalescer(&self) -> &Coalescer {
         match &self.link {
-            Link::Single(_, coalescer) => Some(coalescer),
-            Link::Cluster(_) => None,
+            Link::Single(_, coalescer) | Link::Cluster(_, coalescer) => coalescer,
         }
     }
 
     /// Whether this is a cluster connection.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self.link, Link::Cluster(_))
+        matches!(self.link, Link::Cluster(..))
     }
 
     /// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
@@ -101,7 +100,16 @@ impl Conn {
     pub(crate) async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
         match &self.link {
             Link::Single(_, coalescer) => coalescer.query(cmd).await,
-            Link::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+            Link::Cluster(c, _) => cmd.query_async(&mut c.clone()).await,
+        }
+    }
+
+    /// Run one single-key command that may run twice with the same effect (`GET`, `SET`): in the
+    /// next pipeline of concurrent calls on a single node and in a cluster, where a pipeline that
+    /// reached a primary no longer serving one of its keys is sent again call by call.
+    pub(crate) async fn query_idempotent<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
+        match &self.link {
+            Link::Single(_, coalescer) | Link::Cluster(_, coalescer) => coalescer.query(cmd).await,
         }
     }
 
@@ -120,7 +128,7 @@ impl Conn {
                 }
                 pipe.query_async::<()>(&mut c.pick()).await
             }
-            Link::Cluster(c) => {
+            Link::Cluster(c, _) => {
                 try_join_all(cmds.iter().map(|cmd| {
                     let mut c = c.clone();
                     async move { cmd.query_async::<()>(&mut c).await }
@@ -143,8 +151,9 @@ impl Conn {
                 })
                 .await?;
             }
-            Link::Cluster(c) => {
-                for (host, port) in self.bounded(primaries(c)).await? {
+            Link::Cluster(c, _) => {
+                let ranges = self.bounded(slots::read_ranges(c)).await?;
+                for (host, port) in slots::Table::from_ranges(&ranges).primaries() {
                     scan_loop(pattern, count, &mut out, |cmd| {
                         let mut c = c.clone();
                         let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
@@ -205,33 +214,4 @@ where
         }
         cursor = next;
     }
-}
-
-/// The `(host, port)` of every primary, from `CLUSTER SLOTS`.
-async fn primaries(c: &ClusterConnection) -> RedisResult<BTreeSet<(String, u16)>> {
-    let mut c = c.clone();
-    let slots = c
-        .route_command(
-            redis::cmd("CLUSTER").arg("SLOTS").clone(),
-            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
-        )
-        .await?;
-    let mut out = BTreeSet::new();
-    if let RedisValue::Array(ranges) = slots {
-        for range in ranges {
-            // [start, end, [host, port, id, …], replicas…]
-            let RedisValue::Array(parts) = range else {
-                continue;
-            };
-            let Some(RedisValue::Array(node)) = parts.get(2) else {
-                continue;
-            };
-            if let (Some(host), Some(port)) = (node.first(), node.get(1)) {
-                let host: String = FromRedisValue::from_redis_value_ref(host)?;
-                let port: u16 = FromRedisValue::from_redis_value_ref(port)?;
-                out.insert((host, port));
-            }
-        }
-    }
-    Ok(out)
 }

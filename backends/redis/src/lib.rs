@@ -7,6 +7,7 @@ mod config;
 mod conn;
 mod error;
 mod layout;
+mod slots;
 mod store;
 
 pub use config::{

@@ -7,18 +7,19 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
-use redis::{Cmd, IntoConnectionInfo, RedisWrite, ToRedisArgs};
+use redis::{Cmd, ConnectionInfo, IntoConnectionInfo, RedisWrite, ToRedisArgs};
 use stowage_core::codec::json;
 use stowage_core::{
     Capabilities, Entry, Error, Expiry, KeyValueStore, Result, Value, async_trait, rules,
 };
 use tokio::runtime::Handle;
 
-use crate::coalesce::Coalescer;
+use crate::coalesce::{Coalescer, Target};
 use crate::config::RedisConfig;
 use crate::conn::{Conn, Link, Pool};
 use crate::error::{BACKEND, config, from_redis};
 use crate::layout::{Layout, write_joined};
+use crate::slots::{self, Primaries, SlotMap, Table};
 
 /// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
 const DELETE_CHUNK: usize = 1000;
@@ -33,9 +34,9 @@ const DELETE_CHUNK: usize = 1000;
 ///   millisecond), so an expired entry is never returned.
 /// - **Batches**: `get_many`/`ttl_many` are one `MGET`, `delete_many` one `DEL`, `put_many` one
 ///   `MSET` (no TTL) or one pipeline of `SET … PX` (in a cluster, the client splits them by slot).
-/// - **Pipelining**: on a single node, concurrent calls share pipelines once 8 or more are in
-///   flight; each still gets its own reply and its own error (see
-///   [`coalesce`](RedisConfig::coalesce)).
+/// - **Pipelining**: concurrent calls share pipelines once 8 or more are in flight (in a
+///   cluster, `get`s and `put`s, a pipeline per primary); each still gets its own reply and its
+///   own error (see [`coalesce`](RedisConfig::coalesce)).
 /// - **Enumeration**: `keys`, `collections`, `destroy_collection` and `destroy` run complete
 ///   `SCAN` loops (on every primary of a cluster) over this store's keys only; `destroy` never
 ///   runs `FLUSHDB`. Keys written while a scan runs may be missed.
@@ -127,7 +128,25 @@ impl RedisStore {
             info = info.set_redis_settings(settings);
         }
         let deadline = cfg.connect_timeout + cfg.timeout;
+        // Few, quick reconnection attempts: while the server is down, calls fail fast with a
+        // retryable error, and the first call after it is back reconnects at once.
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(cfg.connect_timeout))
+            // Every call on these connections is bounded by `timeout` already (`Conn`, the
+            // coalescer); a second timer here would only repeat it (a timed-out answer does not
+            // reconnect).
+            .set_response_timeout(None)
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(20))
+            .set_max_delay(Duration::from_millis(200));
+        let pem = cfg.tls_root_cert.clone();
+        let make_client = move |info: ConnectionInfo| match &pem {
+            #[cfg(feature = "tls")]
+            Some(pem) => redis::Client::build_with_tls(info, tls_certs(pem)),
+            _ => redis::Client::open(info),
+        };
         let link = if resolved.cluster {
+            let seed = info.clone();
             let settings = info.redis_settings().clone();
             let mut builder = ClusterClientBuilder::new(vec![info])
                 .connection_timeout(cfg.connect_timeout)
@@ -153,24 +172,25 @@ impl RedisStore {
                 .await
                 .map_err(|_| unreachable_within(deadline))?
                 .map_err(from_redis)?;
-            Link::Cluster(conn)
-        } else {
-            let client = match &cfg.tls_root_cert {
-                #[cfg(feature = "tls")]
-                Some(pem) => redis::Client::build_with_tls(info, tls_certs(pem)),
-                _ => redis::Client::open(info),
+            let ranges = tokio::time::timeout(deadline, slots::read_ranges(&conn))
+                .await
+                .map_err(|_| unreachable_within(deadline))?
+                .map_err(from_redis)?;
+            let primaries = Primaries::new(seed, Box::new(make_client), manager_config);
+            let map = Arc::new(SlotMap::new(Table::from_ranges(&ranges), primaries));
+            if cfg.coalesce {
+                // A primary not reached now is tried again at the next reading of the map; its
+                // calls go through the cluster client meanwhile.
+                let _ = tokio::time::timeout(deadline, map.connect()).await;
             }
-            .map_err(from_redis)?;
-            // Few, quick reconnection attempts: while the server is down, calls fail fast with
-            // a retryable error, and the first call after it is back reconnects at once.
-            let manager_config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(cfg.connect_timeout))
-                // `Conn` bounds every call, reconnection included, with `timeout`; a second
-                // timer here would only repeat it (a timed-out answer does not reconnect).
-                .set_response_timeout(None)
-                .set_number_of_retries(1)
-                .set_min_delay(Duration::from_millis(20))
-                .set_max_delay(Duration::from_millis(200));
+            let target = Target::Cluster {
+                conn: conn.clone(),
+                map,
+            };
+            let coalescer = Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce);
+            Link::Cluster(conn, Arc::new(coalescer))
+        } else {
+            let client = make_client(info).map_err(from_redis)?;
             let managers = (0..cfg.connections).map(|_| {
                 ConnectionManager::new_with_config(client.clone(), manager_config.clone())
             });
@@ -179,7 +199,12 @@ impl RedisStore {
                 .map_err(|_| unreachable_within(deadline))?
                 .map_err(from_redis)?;
             let pool = Pool::new(managers);
-            let coalescer = Coalescer::new(pool.clone(), cfg.timeout, runtime, cfg.coalesce);
+            let coalescer = Coalescer::new(
+                Target::Node(pool.clone()),
+                cfg.timeout,
+                runtime,
+                cfg.coalesce,
+            );
             Link::Single(pool, Arc::new(coalescer))
         };
         let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
@@ -225,7 +250,7 @@ impl RedisStore {
         }
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.inner.layout.key_arg(collection, key));
-        let found: Option<Vec<u8>> = match self.inner.conn.query(cmd).await {
+        let found: Option<Vec<u8>> = match self.inner.conn.query_idempotent(cmd).await {
             Ok(found) => found,
             Err(e) => return Err(wrap(from_redis(e))),
         };
@@ -372,7 +397,7 @@ impl KeyValueStore for RedisStore {
         let cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
         self.inner
             .conn
-            .query::<()>(cmd)
+            .query_idempotent::<()>(cmd)
             .await
             .map_err(|e| wrap(from_redis(e)))
     }
@@ -551,8 +576,14 @@ mod tests {
     }
 
     async fn store_in(namespace: &str, coalesce: bool) -> RedisStore {
+        store_at(&test_url(), namespace, coalesce).await
+    }
+
+    /// A store on the single test server, or on the test cluster for its URL.
+    async fn store_at(url: &str, namespace: &str, coalesce: bool) -> RedisStore {
         RedisStore::builder()
-            .url(test_url())
+            .url(url)
+            .cluster(*url == cluster_url())
             .namespace(format!("{namespace}-{}", std::process::id()))
             .coalesce(coalesce)
             .build()
@@ -560,48 +591,110 @@ mod tests {
             .unwrap()
     }
 
-    fn stats(store: &RedisStore) -> (u64, u64, u64) {
-        let s = store.inner.conn.coalescer().unwrap().stats();
+    fn cluster_url() -> String {
+        std::env::var("STOWAGE_TEST_REDIS_CLUSTER_URL")
+            .expect("STOWAGE_TEST_REDIS_CLUSTER_URL is not set: run scripts/test.sh")
+    }
+
+    /// (sent as themselves, pipelines, calls in pipelines, calls sent again one by one)
+    fn stats(store: &RedisStore) -> (u64, u64, u64, u64) {
+        let s = store.inner.conn.coalescer().stats();
         (
             s.direct.load(Ordering::Relaxed),
             s.pipelines.load(Ordering::Relaxed),
             s.pipelined_calls.load(Ordering::Relaxed),
+            s.resent.load(Ordering::Relaxed),
         )
     }
 
-    /// Against the test server: 200 concurrent puts and then gets share pipelines, and every
-    /// call still gets its own reply.
+    /// 200 concurrent puts and then 200 concurrent gets of distinct keys; every call gets its
+    /// own reply. The coalescer's counts afterwards.
+    async fn puts_then_gets(store: &RedisStore) -> (u64, u64, u64, u64) {
+        let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        let puts = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| store.put("c", k, text(i), None));
+        for put in join_all(puts).await {
+            put.unwrap();
+        }
+        let gets = keys.iter().map(|k| store.get("c", k));
+        for (i, got) in join_all(gets).await.into_iter().enumerate() {
+            assert_eq!(got.unwrap(), Some(text(i)), "key {i}");
+        }
+        stats(store)
+    }
+
+    /// Against the test servers: concurrent calls share pipelines, on a single node and in a
+    /// cluster, and every call still gets its own reply.
     #[tokio::test(flavor = "multi_thread")]
     async fn concurrent_calls_share_pipelines_and_keep_their_own_replies() {
-        for coalesce in [true, false] {
-            let store = store_in("coalesce", coalesce).await;
-            let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
-            let puts = keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| store.put("c", k, text(i), None));
-            for put in join_all(puts).await {
-                put.unwrap();
-            }
-            let gets = keys.iter().map(|k| store.get("c", k));
-            for (i, got) in join_all(gets).await.into_iter().enumerate() {
-                assert_eq!(got.unwrap(), Some(text(i)), "key {i}, coalesce {coalesce}");
-            }
-            let (direct, pipelines, pipelined) = stats(&store);
-            assert_eq!(direct + pipelined, 400, "every call sent once");
-            if coalesce {
-                // A quarter of the calls in flight, at most 16, per pipeline.
-                assert!(pipelined >= 300, "{direct} direct, {pipelined} pipelined");
-                let round_trips = direct + pipelines;
-                assert!(
-                    round_trips <= 200,
-                    "{round_trips} round trips for 400 calls"
+        for url in [test_url(), cluster_url()] {
+            for coalesce in [true, false] {
+                let store = store_at(&url, "coalesce", coalesce).await;
+                let (direct, pipelines, pipelined, resent) = puts_then_gets(&store).await;
+                let seen = format!(
+                    "{url}, coalesce {coalesce}: {direct} direct, \
+                     {pipelines} pipelines of {pipelined} calls"
                 );
-            } else {
-                assert_eq!((direct, pipelines), (400, 0));
+                assert_eq!(direct + pipelined, 400, "every call sent once; {seen}");
+                assert_eq!(resent, 0, "{seen}");
+                if coalesce {
+                    assert!(pipelined >= 300, "{seen}");
+                    assert!(direct + pipelines <= 200, "{seen}");
+                } else {
+                    assert_eq!((direct, pipelines), (400, 0), "{seen}");
+                }
+                assert!(store.destroy().await.unwrap());
             }
-            assert!(store.destroy().await.unwrap());
         }
+    }
+
+    /// The store computes the cluster's own hash slots.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn key_slots_match_the_cluster() {
+        let store = store_at(&cluster_url(), "slots", true).await;
+        for key in [
+            "a",
+            "k1",
+            "{user}.x",
+            "x{}{y}",
+            "{{a}}",
+            "é€😀",
+            "no{close",
+            "{}",
+        ] {
+            let physical = store.redis_key("c", key);
+            let mut cmd = redis::cmd("CLUSTER");
+            cmd.arg("KEYSLOT").arg(&physical);
+            let expected: u16 = store.inner.conn.query(cmd).await.unwrap();
+            assert_eq!(slots::slot(physical.as_bytes()), expected, "{physical}");
+        }
+    }
+
+    /// A stale slot map costs a second round trip, never a wrong answer, and is read again.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_stale_slot_map_sends_calls_again_and_is_read_again() {
+        let store = store_at(&cluster_url(), "stale-map", true).await;
+        let map = Arc::clone(store.inner.conn.coalescer().slot_map().unwrap());
+        let real = map.current();
+        // Every slot on one primary: calls for the other primaries' keys go to the wrong node.
+        let (host, port) = real.node(0).clone();
+        map.set(Table::from_ranges(&[(0, 16383, host, port)]));
+        let (_, _, _, resent) = puts_then_gets(&store).await;
+        assert!(
+            resent > 0,
+            "no pipeline reached a node that does not serve its keys"
+        );
+        let refreshed = async {
+            while *map.current() != *real {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), refreshed)
+            .await
+            .expect("the slot map was not read again");
+        assert!(store.destroy().await.unwrap());
     }
 
     /// A command that fails in a shared pipeline fails its own call only.
@@ -620,7 +713,7 @@ mod tests {
         for (i, k) in keys.iter().enumerate() {
             store.put("c", k, text(i), None).await.unwrap();
         }
-        let (_, pipelines_before, _) = stats(&store);
+        let (_, pipelines_before, _, _) = stats(&store);
         // The list's key among others, past the first calls (which are sent as themselves).
         let mut order: Vec<&str> = keys.iter().map(String::as_str).collect();
         order.insert(40, "list");

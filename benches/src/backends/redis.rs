@@ -1,5 +1,5 @@
-//! `redis`, `redis-cluster`: the Stowage Redis store (`redis-uncoalesced`: with every call sent as
-//! itself); `redis-raw`, `redis-cluster-raw`: the raw
+//! `redis`, `redis-cluster`: the Stowage Redis store (`redis-uncoalesced`,
+//! `redis-cluster-uncoalesced`: with every call sent as itself); `redis-raw`, `redis-cluster-raw`: the raw
 //! `redis` crate on the same server, the same connection kind (a reconnecting multiplexed
 //! connection), the same concurrency and the same JSON text, stored as is (no envelope).
 //!
@@ -49,6 +49,13 @@ pub(super) fn backends() -> Vec<Backend> {
             baseline: Some("redis-cluster-raw"),
             embedded: false,
             build: build_stowage_cluster,
+        },
+        Backend {
+            name: "redis-cluster-uncoalesced",
+            about: "stowage-redis on a Redis Cluster with .coalesce(false): every call sent as itself",
+            baseline: Some("redis-cluster-raw"),
+            embedded: false,
+            build: |ctx| stowage(ctx.url("redis-cluster")?, true, false),
         },
         Backend {
             name: "redis-cluster-raw",
