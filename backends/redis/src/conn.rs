@@ -79,6 +79,15 @@ impl Conn {
         }
     }
 
+    /// The cluster client's connection; `None` on a single node.
+    #[cfg(test)]
+    pub(crate) fn cluster_connection(&self) -> Option<&ClusterConnection> {
+        match &self.link {
+            Link::Single(..) => None,
+            Link::Cluster(c, _) => Some(c),
+        }
+    }
+
     /// Whether this is a cluster connection.
     pub(crate) fn is_cluster(&self) -> bool {
         matches!(self.link, Link::Cluster(..))

@@ -123,12 +123,14 @@ impl Primaries {
         conns.get(&(host.to_owned(), port)).cloned()
     }
 
-    /// Open a connection to every primary of `table` that has none; one that cannot be opened
-    /// is tried again at the next reading of the map (until then its calls go through the
-    /// cluster client).
+    /// Open a connection to every primary of `table` that has none, and close those to nodes
+    /// that are no longer primaries there. A primary whose connection cannot be opened is tried
+    /// again at the next reading of the map (until then its calls go through the cluster
+    /// client).
     pub(crate) async fn connect(&self, table: &Table) {
         let missing: Vec<(String, u16)> = {
-            let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+            conns.retain(|node, _| table.nodes.contains(node));
             table
                 .nodes
                 .iter()

@@ -697,6 +697,32 @@ mod tests {
         assert!(store.destroy().await.unwrap());
     }
 
+    /// The store holds a connection to each primary of its map, and to nothing else.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn connections_follow_the_primaries_of_the_map() {
+        let store = store_at(&cluster_url(), "primaries", true).await;
+        let map = Arc::clone(store.inner.conn.coalescer().slot_map().unwrap());
+        let real = map.current();
+        let nodes: Vec<(String, u16)> = real.primaries().into_iter().collect();
+        assert!(nodes.len() >= 2, "{nodes:?}");
+        assert!(nodes.iter().all(|(h, p)| map.link(h, *p).is_some()));
+        // A map where the first primary serves every slot: the others' connections close.
+        let (host, port) = nodes[0].clone();
+        map.set(Table::from_ranges(&[(0, 16383, host.clone(), port)]));
+        map.connect().await;
+        assert!(map.link(&host, port).is_some());
+        assert!(nodes[1..].iter().all(|(h, p)| map.link(h, *p).is_none()));
+        // The cluster's map again: every primary has a connection again.
+        let ranges = slots::read_ranges(&cluster_conn(&store)).await.unwrap();
+        map.set(Table::from_ranges(&ranges));
+        map.connect().await;
+        assert!(nodes.iter().all(|(h, p)| map.link(h, *p).is_some()));
+    }
+
+    fn cluster_conn(store: &RedisStore) -> redis::cluster_async::ClusterConnection {
+        store.inner.conn.cluster_connection().unwrap().clone()
+    }
+
     /// A command that fails in a shared pipeline fails its own call only.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_failing_command_fails_only_its_own_call() {
