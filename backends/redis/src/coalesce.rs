@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use redis::aio::ConnectionLike;
+use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster_async::ClusterConnection;
 use redis::{Arg, Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value as RedisValue};
 use tokio::runtime::Handle;
@@ -94,8 +94,11 @@ struct Queue {
 
 struct Call {
     cmd: Cmd,
-    reply: oneshot::Sender<RedisResult<RedisValue>>,
+    reply: Reply,
 }
+
+/// Where a call's reply goes.
+type Reply = oneshot::Sender<RedisResult<RedisValue>>;
 
 /// What a call that joined the queue has to start.
 enum Flush {
@@ -236,40 +239,57 @@ impl Coalescer {
             }
             Err(calls) if calls.is_empty() => {}
             Err(calls) => {
-                self.stats.pipelines.fetch_add(1, Ordering::Relaxed);
-                self.stats
-                    .pipelined_calls
-                    .fetch_add(calls.len() as u64, Ordering::Relaxed);
-                let mut pipe = Pipeline::with_capacity(calls.len());
-                let mut replies = Vec::with_capacity(calls.len());
-                for call in calls {
-                    pipe.add_command(call.cmd);
-                    replies.push(call.reply);
-                }
-                pipe.ignore_errors();
-                let sent = pipe.query_async::<Vec<RedisResult<RedisValue>>>(&mut conn);
-                let failed = match within(self.timeout, sent).await {
+                let (_, replies, sent) = self.send_pipeline(&mut conn, calls).await;
+                match sent {
                     Ok(results) if results.len() == replies.len() => {
                         for (reply, result) in replies.into_iter().zip(results) {
                             let _ = reply.send(result);
                         }
-                        return;
                     }
-                    Ok(results) => miscounted(replies.len(), results.len()),
-                    Err(e) => e,
-                };
-                for reply in replies {
-                    let _ = reply.send(Err(failed.clone()));
+                    Ok(results) => {
+                        let e = miscounted(replies.len(), results.len());
+                        fail_all(replies, &e);
+                    }
+                    Err(e) => fail_all(replies, &e),
                 }
             }
         }
     }
 
+    /// `calls` as one pipeline over `conn`, within the deadline: the pipeline (its commands, to
+    /// send again), the callers' reply channels in order, and the replies, or the error of the
+    /// whole round trip.
+    async fn send_pipeline(
+        &self,
+        conn: &mut ConnectionManager,
+        calls: Vec<Call>,
+    ) -> (
+        Pipeline,
+        Vec<Reply>,
+        RedisResult<Vec<RedisResult<RedisValue>>>,
+    ) {
+        self.stats.pipelines.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .pipelined_calls
+            .fetch_add(calls.len() as u64, Ordering::Relaxed);
+        let mut pipe = Pipeline::with_capacity(calls.len());
+        let mut replies = Vec::with_capacity(calls.len());
+        for call in calls {
+            pipe.add_command(call.cmd);
+            replies.push(call.reply);
+        }
+        pipe.ignore_errors();
+        let sent = pipe.query_async::<Vec<RedisResult<RedisValue>>>(conn);
+        let sent = within(self.timeout, sent).await;
+        (pipe, replies, sent)
+    }
+
     /// `calls` grouped by the primary that the slot map gives their key, a pipeline per primary
-    /// (a lone call as itself), all at once. A pipeline that fails other than by timing out
-    /// (a primary that no longer serves one of its keys, say) is sent again call by call
-    /// through the cluster client, which follows redirections, within what is left of the
-    /// deadline; the slot map is then read again.
+    /// over the store's connection to it (a lone call, or one for a primary without such a
+    /// connection, as itself through the cluster client), all at once. A call answered `MOVED`
+    /// or `ASK`, or every call of a pipeline whose connection failed other than by timing out, is
+    /// sent again through the cluster client, which follows redirections, within what is left of
+    /// the deadline; the slot map is then read again.
     async fn send_to_cluster(
         &self,
         conn: &ClusterConnection,
@@ -296,8 +316,8 @@ impl Coalescer {
             .enumerate()
             .filter(|(_, calls)| !calls.is_empty())
             .map(|(node, calls)| {
-                let (host, port) = table.node(node).clone();
-                self.pipeline_to(conn, map, host, port, calls, started)
+                let (host, port) = table.node(node);
+                self.pipeline_to(conn, map, host, *port, calls, started)
             });
         self.stats
             .direct
@@ -312,12 +332,12 @@ impl Coalescer {
         &self,
         conn: &ClusterConnection,
         map: &Arc<SlotMap>,
-        host: String,
+        host: &str,
         port: u16,
         calls: Vec<Call>,
         started: Instant,
     ) {
-        let mut link = match map.link(&host, port) {
+        let mut link = match map.link(host, port) {
             Some(link) if calls.len() > 1 => link,
             _ => {
                 // A lone call, or no connection of the store's to this primary.
@@ -331,19 +351,8 @@ impl Coalescer {
                 return;
             }
         };
-        self.stats.pipelines.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .pipelined_calls
-            .fetch_add(calls.len() as u64, Ordering::Relaxed);
-        let mut pipe = Pipeline::with_capacity(calls.len());
-        let mut replies = Vec::with_capacity(calls.len());
-        for call in calls {
-            pipe.add_command(call.cmd);
-            replies.push(call.reply);
-        }
-        pipe.ignore_errors();
-        let sent = pipe.query_async::<Vec<RedisResult<RedisValue>>>(&mut link);
-        let again: Vec<_> = match within(self.timeout, sent).await {
+        let (pipe, replies, sent) = self.send_pipeline(&mut link, calls).await;
+        let again: Vec<_> = match sent {
             Ok(results) if results.len() == replies.len() => {
                 let mut again = Vec::new();
                 for ((reply, result), cmd) in replies.into_iter().zip(results).zip(pipe.cmd_iter())
@@ -359,15 +368,11 @@ impl Coalescer {
             }
             Ok(results) => {
                 let e = miscounted(replies.len(), results.len());
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
+                fail_all(replies, &e);
                 return;
             }
             Err(e) if e.is_timeout() => {
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
+                fail_all(replies, &e);
                 return;
             }
             // The primary's connection failed: the cluster client may know better (a failover).
@@ -389,13 +394,7 @@ impl Coalescer {
 
     /// One call as itself through the cluster client (which bounds it with the store's
     /// deadline), within `left` when given.
-    async fn one(
-        &self,
-        conn: &ClusterConnection,
-        cmd: &Cmd,
-        reply: oneshot::Sender<RedisResult<RedisValue>>,
-        left: Option<Duration>,
-    ) {
+    async fn one(&self, conn: &ClusterConnection, cmd: &Cmd, reply: Reply, left: Option<Duration>) {
         let mut conn = conn.clone();
         let result = match left {
             Some(left) => within(left, conn.req_packed_command(cmd)).await,
@@ -421,6 +420,15 @@ fn key_slot(cmd: &Cmd) -> Option<u16> {
     }
 }
 
+/// Give every reply channel the same error.
+fn fail_all(replies: Vec<Reply>, e: &RedisError) {
+    for reply in replies {
+        // A caller that stopped waiting has dropped its receiver.
+        let _ = reply.send(Err(e.clone()));
+    }
+}
+
+/// The error of a pipeline whose reply count differs from its command count.
 fn miscounted(sent: usize, got: usize) -> RedisError {
     io::Error::new(
         io::ErrorKind::InvalidData,
