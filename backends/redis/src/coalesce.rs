@@ -135,6 +135,16 @@ impl Coalescer {
         }
     }
 
+    /// Where the calls go.
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The deadline of one round trip.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// What this coalescer has sent so far.
     #[cfg(test)]
     pub(crate) fn stats(&self) -> &Stats {

@@ -1,6 +1,7 @@
 //! Thin helpers over the two kinds of Redis connection: one node behind a
-//! [`ConnectionManager`] (reconnects by itself) or a [`ClusterConnection`] (follows slots and
-//! reconnects by itself).
+//! [`ConnectionManager`] (reconnects by itself) or a
+//! [`ClusterConnection`](redis::cluster_async::ClusterConnection) (follows slots and reconnects
+//! by itself).
 
 use std::io;
 use std::sync::Arc;
@@ -9,28 +10,19 @@ use std::time::Duration;
 
 use futures_util::future::try_join_all;
 use redis::aio::ConnectionManager;
-use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult};
 
-use crate::coalesce::Coalescer;
+use crate::coalesce::{Coalescer, Target};
 use crate::slots;
 
-/// A connection with a deadline on every round trip; cloning is cheap and shares it.
+/// A connection to one node or to a cluster (the coalescer's [`Target`]), with a deadline on
+/// every round trip; cloning is cheap and shares it. On a single node every command of
+/// [`query`](Conn::query) goes through the coalescer; in a cluster, those of
+/// [`query_idempotent`](Conn::query_idempotent).
 #[derive(Clone, Debug)]
 pub(crate) struct Conn {
-    link: Link,
-    timeout: Duration,
-}
-
-/// A connection to one node or to a cluster.
-#[derive(Clone)]
-pub(crate) enum Link {
-    /// One node (or a primary behind a proxy), over a few connections used in turn; single
-    /// commands go through the coalescer.
-    Single(Pool, Arc<Coalescer>),
-    /// A Redis Cluster; calls of [`Conn::query_idempotent`] go through the coalescer.
-    Cluster(ClusterConnection, Arc<Coalescer>),
+    coalescer: Arc<Coalescer>,
 }
 
 /// Multiplexed connections to one node, each reconnecting by itself, handed out in turn.
@@ -57,40 +49,31 @@ impl Pool {
     }
 }
 
-impl std::fmt::Debug for Link {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Link::Single(..) => "Single",
-            Link::Cluster(..) => "Cluster",
-        })
-    }
-}
-
 impl Conn {
-    pub(crate) fn new(link: Link, timeout: Duration) -> Self {
-        Conn { link, timeout }
+    pub(crate) fn new(coalescer: Coalescer) -> Self {
+        Conn {
+            coalescer: Arc::new(coalescer),
+        }
     }
 
     /// The coalescer of this connection's calls.
     #[cfg(test)]
     pub(crate) fn coalescer(&self) -> &Coalescer {
-        match &self.link {
-            Link::Single(_, coalescer) | Link::Cluster(_, coalescer) => coalescer,
-        }
+        &self.coalescer
     }
 
     /// The cluster client's connection; `None` on a single node.
     #[cfg(test)]
-    pub(crate) fn cluster_connection(&self) -> Option<&ClusterConnection> {
-        match &self.link {
-            Link::Single(..) => None,
-            Link::Cluster(c, _) => Some(c),
+    pub(crate) fn cluster_connection(&self) -> Option<&redis::cluster_async::ClusterConnection> {
+        match self.coalescer.target() {
+            Target::Node(_) => None,
+            Target::Cluster { conn, .. } => Some(conn),
         }
     }
 
     /// Whether this is a cluster connection.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self.link, Link::Cluster(..))
+        matches!(self.coalescer.target(), Target::Cluster { .. })
     }
 
     /// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
@@ -100,16 +83,16 @@ impl Conn {
         if self.is_cluster() {
             return fut.await;
         }
-        within(self.timeout, fut).await
+        within(self.coalescer.timeout(), fut).await
     }
 
     /// Run one command: on a single node in the next pipeline of concurrent calls (see
     /// [`Coalescer`]); in a cluster as itself, where the client splits multi-key `MGET`/`DEL` by
     /// slot.
     pub(crate) async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
-        match &self.link {
-            Link::Single(_, coalescer) => coalescer.query(cmd).await,
-            Link::Cluster(c, _) => cmd.query_async(&mut c.clone()).await,
+        match self.coalescer.target() {
+            Target::Node(_) => self.coalescer.query(cmd).await,
+            Target::Cluster { conn, .. } => cmd.query_async(&mut conn.clone()).await,
         }
     }
 
@@ -117,9 +100,7 @@ impl Conn {
     /// next pipeline of concurrent calls on a single node and in a cluster, where a pipeline that
     /// reached a primary no longer serving one of its keys is sent again call by call.
     pub(crate) async fn query_idempotent<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
-        match &self.link {
-            Link::Single(_, coalescer) | Link::Cluster(_, coalescer) => coalescer.query(cmd).await,
-        }
+        self.coalescer.query(cmd).await
     }
 
     /// Run independent single-key commands: one pipeline on a single node, concurrent commands
@@ -129,15 +110,15 @@ impl Conn {
     }
 
     async fn run_all_unbounded(&self, cmds: Vec<Cmd>) -> RedisResult<()> {
-        match &self.link {
-            Link::Single(c, _) => {
+        match self.coalescer.target() {
+            Target::Node(c) => {
                 let mut pipe = Pipeline::with_capacity(cmds.len());
                 for cmd in cmds {
                     pipe.add_command(cmd).ignore();
                 }
                 pipe.query_async::<()>(&mut c.pick()).await
             }
-            Link::Cluster(c, _) => {
+            Target::Cluster { conn: c, .. } => {
                 try_join_all(cmds.iter().map(|cmd| {
                     let mut c = c.clone();
                     async move { cmd.query_async::<()>(&mut c).await }
@@ -152,15 +133,15 @@ impl Conn {
     /// Keys that are not UTF-8 are not this store's and are left out.
     pub(crate) async fn scan_all(&self, pattern: &str, count: usize) -> RedisResult<Vec<String>> {
         let mut out = Vec::new();
-        match &self.link {
-            Link::Single(c, _) => {
+        match self.coalescer.target() {
+            Target::Node(c) => {
                 scan_loop(pattern, count, &mut out, |cmd| {
                     let mut c = c.pick();
                     self.bounded(async move { cmd.query_async(&mut c).await })
                 })
                 .await?;
             }
-            Link::Cluster(c, _) => {
+            Target::Cluster { conn: c, .. } => {
                 let ranges = self.bounded(slots::read_ranges(c)).await?;
                 for (host, port) in slots::Table::from_ranges(&ranges).primaries() {
                     scan_loop(pattern, count, &mut out, |cmd| {

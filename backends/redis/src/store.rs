@@ -16,7 +16,7 @@ use tokio::runtime::Handle;
 
 use crate::coalesce::{Coalescer, Target};
 use crate::config::RedisConfig;
-use crate::conn::{Conn, Link, Pool};
+use crate::conn::{Conn, Pool};
 use crate::error::{BACKEND, config, from_redis};
 use crate::layout::{Layout, write_joined};
 use crate::slots::{self, Primaries, SlotMap, Table};
@@ -145,7 +145,7 @@ impl RedisStore {
             Some(pem) => redis::Client::build_with_tls(info, tls_certs(pem)),
             _ => redis::Client::open(info),
         };
-        let link = if resolved.cluster {
+        let coalescer = if resolved.cluster {
             let seed = info.clone();
             let settings = info.redis_settings().clone();
             let mut builder = ClusterClientBuilder::new(vec![info])
@@ -183,12 +183,8 @@ impl RedisStore {
                 // calls go through the cluster client meanwhile.
                 let _ = tokio::time::timeout(deadline, map.connect()).await;
             }
-            let target = Target::Cluster {
-                conn: conn.clone(),
-                map,
-            };
-            let coalescer = Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce);
-            Link::Cluster(conn, Arc::new(coalescer))
+            let target = Target::Cluster { conn, map };
+            Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce)
         } else {
             let client = make_client(info).map_err(from_redis)?;
             let managers = (0..cfg.connections).map(|_| {
@@ -198,19 +194,13 @@ impl RedisStore {
                 .await
                 .map_err(|_| unreachable_within(deadline))?
                 .map_err(from_redis)?;
-            let pool = Pool::new(managers);
-            let coalescer = Coalescer::new(
-                Target::Node(pool.clone()),
-                cfg.timeout,
-                runtime,
-                cfg.coalesce,
-            );
-            Link::Single(pool, Arc::new(coalescer))
+            let target = Target::Node(Pool::new(managers));
+            Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce)
         };
         let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
         Ok(RedisStore {
             inner: Arc::new(Inner {
-                conn: Conn::new(link, cfg.timeout),
+                conn: Conn::new(coalescer),
                 layout: Layout::new(resolved.namespace.as_deref()),
                 caps,
                 scan_count: cfg.scan_count,
