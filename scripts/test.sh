@@ -32,8 +32,13 @@ use_sccache
 step "formatting"
 cargo fmt --all -- --check
 
+# One feature set for every workspace step (lints, test build, tests, doc tests), so each reuses
+# the last one's build: the harness's server backends are off by default (its main run needs no
+# server) and on here, for its test that runs each beside its raw client.
+workspace_features=(--features stowage-bench/servers)
+
 step "lints"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked "${workspace_features[@]}" -- -D warnings
 
 step "each crate as a dependency: default features, none, each feature alone"
 scripts/check-features.sh
@@ -43,7 +48,7 @@ cargo run -q --locked --manifest-path tests/downstream/Cargo.toml
 cargo check -q --locked --manifest-path tests/downstream/Cargo.toml --features backends
 
 step "building tests"
-cargo test --workspace --locked --no-run -q
+cargo test --workspace --locked "${workspace_features[@]}" --no-run -q
 
 for setup in scripts/setup.d/*.sh; do
     [ -e "$setup" ] || continue
@@ -53,13 +58,13 @@ done
 
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked --no-fail-fast --profile ci "$@"
+    cargo nextest run --workspace --locked "${workspace_features[@]}" --no-fail-fast --profile ci "$@"
 else
-    cargo test --workspace --locked --no-fail-fast "$@"
+    cargo test --workspace --locked "${workspace_features[@]}" --no-fail-fast "$@"
 fi
 
 step "doc tests"
-cargo test --workspace --locked --doc -q
+cargo test --workspace --locked "${workspace_features[@]}" --doc -q
 
 step "pruning the build directory"
 prune_superseded_tests

@@ -2,10 +2,13 @@
 //! and its raw baseline are two entries, and [`Backend::baseline`] links them.
 
 mod disk;
+#[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod memory;
 mod moka;
+#[cfg(feature = "mongodb")]
 mod mongodb;
+#[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "rocksdb")]
 mod rocksdb;
@@ -66,20 +69,79 @@ pub fn all() -> Vec<Backend> {
     all.extend(sled::backends());
     #[cfg(feature = "rocksdb")]
     all.extend(rocksdb::backends());
+    #[cfg(feature = "redis")]
     all.extend(redis::backends());
+    #[cfg(feature = "mongodb")]
     all.extend(mongodb::backends());
+    #[cfg(feature = "dynamodb")]
     all.extend(dynamodb::backends());
     all
+}
+
+/// The cargo feature that builds backend `name` in, for the backends this build left out
+/// (`redis-cluster-raw` → `redis`).
+pub fn feature_for(name: &str) -> Option<&'static str> {
+    const GATED: [(&str, bool); 4] = [
+        ("rocksdb", cfg!(feature = "rocksdb")),
+        ("redis", cfg!(feature = "redis")),
+        ("mongodb", cfg!(feature = "mongodb")),
+        ("dynamodb", cfg!(feature = "dynamodb")),
+    ];
+    let family = name.split('-').next().unwrap_or(name);
+    GATED
+        .iter()
+        .find(|(feature, built)| *feature == family && !built)
+        .map(|(feature, _)| *feature)
 }
 
 /// The engine called `name`, or an error listing the known ones.
 pub fn find(name: &str) -> Result<Backend> {
     let mut known = all();
-    match known.iter().position(|b| b.name == name) {
-        Some(i) => Ok(known.swap_remove(i)),
+    if let Some(i) = known.iter().position(|b| b.name == name) {
+        return Ok(known.swap_remove(i));
+    }
+    match feature_for(name) {
+        Some(feature) => bail!(
+            "backend `{name}` is not in this build: build the harness with `--features {feature}` \
+             (e.g. `cargo run --release -p stowage-bench --features {feature} -- --backends {name}`)"
+        ),
         None => bail!(
             "unknown backend `{name}`; known backends: {}",
             all().iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each backend family behind a feature is either in this build or named with its feature.
+    #[test]
+    fn a_backend_left_out_of_the_build_names_its_feature() {
+        for (name, feature) in [
+            ("rocksdb-raw", "rocksdb"),
+            ("redis", "redis"),
+            ("redis-cluster-raw", "redis"),
+            ("mongodb-raw-id", "mongodb"),
+            ("dynamodb", "dynamodb"),
+        ] {
+            match find(name) {
+                Ok(backend) => {
+                    assert_eq!(backend.name, name);
+                    assert_eq!(feature_for(name), None);
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    assert!(
+                        message.contains(&format!("--features {feature}")),
+                        "{name}: {message}"
+                    );
+                    assert_eq!(feature_for(name), Some(feature));
+                }
+            }
+        }
+        assert_eq!(feature_for("sled-raw"), None);
+        assert!(find("nonsense").unwrap_err().to_string().contains("unknown backend"));
     }
 }
