@@ -1,8 +1,10 @@
 //! The name and TTL rules every store enforces.
 //!
 //! - Keys and collections are non-empty UTF-8 (a `&str` is always UTF-8).
-//! - A collection may not contain `::`, so the `collection::key` layout of remote backends can
-//!   never map two pairs to one physical key. Keys may contain `::`.
+//! - A collection may not contain `::` nor end with `:`, so the `collection::key` layout of remote
+//!   backends can never map two pairs to one physical key (`("a:", "b")` and `("a", ":b")` would
+//!   both be `a:::b`; with these rules the first `::` of a physical key always ends the
+//!   collection). Keys may contain `::` and start with `:`.
 //! - A backend may set tighter length limits (in bytes); it declares them in its
 //!   [`Capabilities`](crate::Capabilities) and rejects longer names with a clear error.
 //! - A TTL of `None` means "never expires". A zero TTL is refused, and so is one longer than
@@ -54,6 +56,8 @@ pub fn check_key(key: &str, max_len: Option<usize>) -> Result<()> {
 ///
 /// assert!(rules::check_collection("tokens", None).is_ok());
 /// assert_eq!(rules::check_collection("a::b", None).unwrap_err().kind(), ErrorKind::InvalidCollection);
+/// assert_eq!(rules::check_collection("a:", None).unwrap_err().kind(), ErrorKind::InvalidCollection);
+/// assert!(rules::check_collection("a:b", None).is_ok());
 /// ```
 pub fn check_collection(collection: &str, max_len: Option<usize>) -> Result<()> {
     if collection.is_empty() {
@@ -66,6 +70,13 @@ pub fn check_collection(collection: &str, max_len: Option<usize>) -> Result<()> 
         return Err(Error::new(
             ErrorKind::InvalidCollection,
             format!("collection name must not contain `{COLLECTION_SEPARATOR}`"),
+        ));
+    }
+    if collection.ends_with(':') {
+        return Err(Error::new(
+            ErrorKind::InvalidCollection,
+            "collection name must not end with `:` (`a:` + `b` and `a` + `:b` would share the \
+             physical key `a:::b`)",
         ));
     }
     if let Some(max) = max_len.filter(|&max| collection.len() > max) {
@@ -141,6 +152,46 @@ pub fn ttl_from_secs_f64(secs: f64) -> Result<Duration> {
 /// instead of panicking.
 pub fn expires_at(now: SystemTime, ttl: Option<Duration>) -> Option<SystemTime> {
     ttl.map(|t| now.checked_add(t).unwrap_or(now + MAX_TTL))
+}
+
+/// The instant `secs` seconds after (or, negative, before) the Unix epoch, or `None` when this
+/// platform's [`SystemTime`] cannot hold it. Stored data becomes a time through this (or
+/// [`instant_from_unix_millis`]), never through `UNIX_EPOCH + Duration`, which panics out of
+/// range: a stored `ttl` of `1e300` is an error, not a crash, on every platform.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use stowage_core::rules;
+///
+/// assert_eq!(rules::instant_from_unix_secs(10), Some(UNIX_EPOCH + Duration::from_secs(10)));
+/// assert_eq!(rules::instant_from_unix_secs(-10), UNIX_EPOCH.checked_sub(Duration::from_secs(10)));
+/// let _ = rules::instant_from_unix_secs(i64::MAX); // `None` where SystemTime is narrower
+/// ```
+pub fn instant_from_unix_secs(secs: i64) -> Option<SystemTime> {
+    let offset = Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(offset)
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(offset)
+    }
+}
+
+/// The instant `millis` milliseconds from the Unix epoch (BSON dates), or `None` when this
+/// platform's [`SystemTime`] cannot hold it; see [`instant_from_unix_secs`].
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use stowage_core::rules;
+///
+/// assert_eq!(rules::instant_from_unix_millis(1_500), Some(UNIX_EPOCH + Duration::from_millis(1_500)));
+/// ```
+pub fn instant_from_unix_millis(millis: i64) -> Option<SystemTime> {
+    let offset = Duration::from_millis(millis.unsigned_abs());
+    if millis >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(offset)
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(offset)
+    }
 }
 
 #[cfg(test)]

@@ -74,7 +74,9 @@ pub(crate) fn config_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Config, message.into()).with_backend(BACKEND)
 }
 
-fn percent_decode(s: &str) -> Result<String> {
+/// Percent-decode `s`, the value of `what` in a URL. Errors name `what`, never the value, which
+/// may be a secret key.
+fn percent_decode(what: &str, s: &str) -> Result<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -84,7 +86,7 @@ fn percent_decode(s: &str) -> Result<String> {
                 let hex = s
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| config_error(format!("bad percent escape in `{s}`")))?;
+                    .ok_or_else(|| config_error(format!("bad percent escape in {what}")))?;
                 out.push(hex);
                 i += 3;
             }
@@ -98,7 +100,7 @@ fn percent_decode(s: &str) -> Result<String> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| config_error(format!("`{s}` is not UTF-8 once decoded")))
+    String::from_utf8(out).map_err(|_| config_error(format!("{what} is not UTF-8 once decoded")))
 }
 
 fn parse_bool(name: &str, v: &str) -> Result<bool> {
@@ -131,17 +133,19 @@ impl DynamoConfig {
     /// `dynamodb://TABLE?endpoint=http://127.0.0.1:8000&region=us-east-1&access_key_id=…&secret_access_key=…&create_table=false&timeout_ms=5000`.
     /// Every parameter is optional; values are percent-decoded.
     pub fn from_url(url: &str) -> Result<Self> {
-        let rest = url.strip_prefix("dynamodb://").ok_or_else(|| {
-            config_error(format!(
-                "a DynamoDB URL starts with dynamodb://, got `{url}`"
-            ))
-        })?;
+        // The URL may hold a secret key: errors never echo it.
+        let rest = url
+            .strip_prefix("dynamodb://")
+            .ok_or_else(|| config_error("a DynamoDB URL starts with dynamodb://"))?;
         let (table, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let mut config = DynamoConfig::new(percent_decode(table.trim_end_matches('/'))?);
+        let mut config = DynamoConfig::new(percent_decode(
+            "the table name",
+            table.trim_end_matches('/'),
+        )?);
         let (mut id, mut secret, mut token) = (None, None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = percent_decode(value)?;
+            let value = percent_decode(&format!("the value of `{name}`"), value)?;
             match name {
                 "endpoint" | "endpoint_url" => config.endpoint = Some(value),
                 "region" => config.region = Some(value),
@@ -156,10 +160,14 @@ impl DynamoConfig {
                     })?;
                     config.timeout = Duration::from_millis(ms);
                 }
-                other => {
-                    return Err(config_error(format!(
-                        "unknown DynamoDB URL parameter `{other}`"
-                    )));
+                // Not echoed: an unescaped `&` inside a secret key makes its tail look like
+                // a parameter name.
+                _ => {
+                    return Err(config_error(
+                        "unknown DynamoDB URL parameter; the parameters are endpoint, region, \
+                         access_key_id, secret_access_key, session_token, create_table, \
+                         consistent_read and timeout_ms",
+                    ));
                 }
             }
         }
@@ -289,6 +297,23 @@ mod tests {
                 ErrorKind::Config,
                 "{bad}"
             );
+        }
+    }
+
+    /// No error of URL parsing shows a secret key, whatever is wrong with the URL.
+    #[test]
+    fn url_errors_never_echo_secrets() {
+        for bad in [
+            "dynamodb://kv?access_key_id=a&secret_access_key=TOPSECRET%zz",
+            "dynamodb://kv?access_key_id=a&secret_access_key=TOPSECRET%ff",
+            "dynamodb:/kv?access_key_id=a&secret_access_key=TOPSECRET",
+            "dynamodb://kv?secret_access_key=TOPSECRET",
+            "dynamodb://kv?secret_access_key=TOPSECRET&TOPSECRET=1",
+        ] {
+            let err = DynamoConfig::from_url(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("TOPSECRET"), "{bad}: {shown}");
         }
     }
 

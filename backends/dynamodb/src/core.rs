@@ -12,7 +12,7 @@
 //!   agree to the second, the envelope's microsecond-precise instant is used.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use stowage_core::codec::json;
@@ -138,22 +138,25 @@ pub(crate) fn ttl_attr(item: &Item) -> Result<Option<i64>> {
     }
 }
 
-fn instant(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    }
+/// The instant of a stored `ttl`, or `None` when this platform cannot represent it (checked
+/// arithmetic: stored data never panics).
+fn instant(secs: i64) -> Option<SystemTime> {
+    stowage_core::rules::instant_from_unix_secs(secs)
 }
 
 /// The expiry of an entry: the `ttl` attribute wins, but the envelope's precise instant is kept
-/// when it falls within that second.
-pub(crate) fn resolve_expiry(envelope: Option<SystemTime>, ttl: Option<i64>) -> Option<SystemTime> {
-    match (ttl, envelope) {
+/// when it falls within that second. A `ttl` no time of this platform can hold is corrupt.
+pub(crate) fn resolve_expiry(
+    envelope: Option<SystemTime>,
+    ttl: Option<i64>,
+) -> Result<Option<SystemTime>> {
+    Ok(match (ttl, envelope) {
         (Some(t), Some(e)) if ttl_seconds(e) == t => Some(e),
-        (Some(t), _) => Some(instant(t)),
+        (Some(t), _) => Some(
+            instant(t).ok_or_else(|| corrupted(format!("stored `ttl` is out of range: {t}")))?,
+        ),
         (None, e) => e,
-    }
+    })
 }
 
 /// Decode a stored item. Errors with [`ErrorKind::Corrupted`] when it is not in the format
@@ -163,7 +166,7 @@ pub(crate) fn decode_item(item: &Item) -> Result<Entry> {
         .filter(|s| !s.is_empty())
         .ok_or_else(|| corrupted("stored item has no `value` string".to_owned()))?;
     let entry = json::decode_entry(text.as_bytes())?;
-    let expires_at = resolve_expiry(entry.expires_at, ttl_attr(item)?);
+    let expires_at = resolve_expiry(entry.expires_at, ttl_attr(item)?)?;
     Ok(Entry::new(entry.value, entry.created_at, expires_at))
 }
 
@@ -190,15 +193,21 @@ pub(crate) enum Liveness {
 pub(crate) fn liveness(ttl: Option<i64>, now: SystemTime) -> Liveness {
     match ttl {
         None => Liveness::Live,
-        Some(t) if instant(t) > now => Liveness::Live,
-        Some(t) if instant(t.saturating_add(1)) <= now => Liveness::Expired,
-        Some(_) => Liveness::Unsure,
+        // Beyond what this platform's clock holds: far future is live, far past expired.
+        Some(t) => match (instant(t), instant(t.saturating_add(1))) {
+            (None, _) if t > 0 => Liveness::Live,
+            (None, _) => Liveness::Expired,
+            (Some(at), _) if at > now => Liveness::Live,
+            (_, Some(next)) if next <= now => Liveness::Expired,
+            _ => Liveness::Unsure,
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn ttl_truncates_like_python_int() {
@@ -209,11 +218,43 @@ mod tests {
     #[test]
     fn expiry_resolution() {
         let precise = UNIX_EPOCH + Duration::from_millis(100_250);
-        assert_eq!(resolve_expiry(Some(precise), Some(100)), Some(precise));
+        assert_eq!(
+            resolve_expiry(Some(precise), Some(100)).unwrap(),
+            Some(precise)
+        );
         // The attribute was changed by someone else: it wins, as in Python.
-        assert_eq!(resolve_expiry(Some(precise), Some(200)), Some(instant(200)));
-        assert_eq!(resolve_expiry(None, Some(5)), Some(instant(5)));
-        assert_eq!(resolve_expiry(Some(precise), None), Some(precise));
+        assert_eq!(
+            resolve_expiry(Some(precise), Some(200)).unwrap(),
+            instant(200)
+        );
+        assert_eq!(resolve_expiry(None, Some(5)).unwrap(), instant(5));
+        assert_eq!(resolve_expiry(Some(precise), None).unwrap(), Some(precise));
+    }
+
+    #[test]
+    fn extreme_ttl_attributes_never_panic() {
+        let now = SystemTime::now();
+        for (ttl, live) in [
+            ("1e300", true),
+            ("-1e300", false),
+            ("9223372036854775807", true),
+            ("-9223372036854775808", false),
+        ] {
+            let mut item = encode_item("c", "k", &Value::empty(), now, None).unwrap();
+            item.insert(TTL_ATTRIBUTE.to_owned(), AttributeValue::N(ttl.to_owned()));
+            let secs = ttl_attr(&item).unwrap();
+            let expected = if live {
+                Liveness::Live
+            } else {
+                Liveness::Expired
+            };
+            assert_eq!(liveness(secs, now), expected, "{ttl}");
+            // Where SystemTime holds the instant it is the expiry; elsewhere a typed error.
+            match decode_item(&item) {
+                Ok(entry) => assert_eq!(entry.expires_at, instant(secs.unwrap()), "{ttl}"),
+                Err(e) => assert_eq!(e.kind(), ErrorKind::Corrupted, "{ttl}"),
+            }
+        }
     }
 
     #[test]
@@ -274,6 +315,6 @@ mod tests {
         item.insert(TTL_ATTRIBUTE.into(), AttributeValue::S("soon".into()));
         assert_eq!(decode_item(&item).unwrap_err().kind(), ErrorKind::Corrupted);
         item.insert(TTL_ATTRIBUTE.into(), AttributeValue::N("12".into()));
-        assert_eq!(decode_item(&item).unwrap().expires_at, Some(instant(12)));
+        assert_eq!(decode_item(&item).unwrap().expires_at, instant(12));
     }
 }

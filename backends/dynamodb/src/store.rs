@@ -353,10 +353,14 @@ impl DynamoStore {
                 .table_name(&self.inner.table)
                 .key_condition_expression("#c = :c")
                 .projection_expression("#k, #t")
+                // Only the store's items (a string `value`), as in `scan`.
+                .filter_expression("attribute_type(#v, :s)")
                 .expression_attribute_names("#c", COLLECTION)
                 .expression_attribute_names("#k", KEY)
                 .expression_attribute_names("#t", TTL_ATTRIBUTE)
+                .expression_attribute_names("#v", VALUE)
                 .expression_attribute_values(":c", AttributeValue::S(collection.to_owned()))
+                .expression_attribute_values(":s", AttributeValue::S("S".to_owned()))
                 .consistent_read(self.inner.consistent_read)
                 .set_exclusive_start_key(start)
                 .send()
@@ -384,11 +388,17 @@ impl DynamoStore {
                 .consistent_read(self.inner.consistent_read)
                 .set_exclusive_start_key(start);
             request = match expired_before {
+                // The store's items are those with a string `value` (its envelope, as
+                // py-key-value writes it): other data in a shared table is never listed or
+                // deleted.
                 None => request
                     .projection_expression("#c, #k, #t")
+                    .filter_expression("attribute_type(#v, :s)")
                     .expression_attribute_names("#c", COLLECTION)
                     .expression_attribute_names("#k", KEY)
-                    .expression_attribute_names("#t", TTL_ATTRIBUTE),
+                    .expression_attribute_names("#t", TTL_ATTRIBUTE)
+                    .expression_attribute_names("#v", VALUE)
+                    .expression_attribute_values(":s", AttributeValue::S("S".to_owned())),
                 Some(secs) => request
                     .filter_expression("#t <= :now")
                     .expression_attribute_names("#t", TTL_ATTRIBUTE)

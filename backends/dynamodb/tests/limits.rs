@@ -170,3 +170,48 @@ async fn an_unreachable_endpoint_is_a_retryable_error_within_the_timeout() {
         start.elapsed()
     );
 }
+
+/// A table may hold other data with the same key schema: `collections`, `keys` and `destroy`
+/// see only the items in the store's format (a string `value`, its envelope).
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_leaves_other_items_of_a_shared_table() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = common::store().await;
+    let c = unique("shared");
+    store
+        .put(&c, "mine", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
+    for (key, value) in [
+        ("theirs-number", Some(AttributeValue::N("7".into()))),
+        ("theirs-none", None),
+    ] {
+        let mut put = store
+            .client()
+            .put_item()
+            .table_name(store.table())
+            .item("collection", AttributeValue::S(c.clone()))
+            .item("key", AttributeValue::S(key.into()));
+        if let Some(v) = value {
+            put = put.item("value", v);
+        }
+        put.send().await.unwrap();
+    }
+    assert_eq!(store.keys(&c).await.unwrap(), vec!["mine".to_owned()]);
+    assert!(store.destroy().await.unwrap());
+    let left = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let mut keys: Vec<_> = left
+        .iter()
+        .filter_map(|i| i.get("key")?.as_s().ok().cloned())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["theirs-none", "theirs-number"]);
+}

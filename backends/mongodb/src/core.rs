@@ -245,7 +245,12 @@ pub(crate) fn expires_at(doc: &Document) -> Result<Option<SystemTime>> {
 fn date_field(doc: &Document, field: &str) -> Result<Option<SystemTime>> {
     match doc.get(field) {
         None | Some(Bson::Null) => Ok(None),
-        Some(Bson::DateTime(dt)) => Ok(Some(dt.to_system_time())),
+        // Checked: a date this platform's clock cannot hold is corrupt, never a panic.
+        Some(Bson::DateTime(dt)) => {
+            stowage_core::rules::instant_from_unix_millis(dt.timestamp_millis())
+                .map(Some)
+                .ok_or_else(|| corrupted(format!("stored `{field}` is out of range")))
+        }
         Some(other) => Err(corrupted(format!(
             "stored `{field}` is a {:?}, not a date",
             other.element_type()
@@ -287,6 +292,18 @@ mod tests {
 
     fn v(text: &str) -> Value {
         Value::from_json(text).unwrap()
+    }
+
+    #[test]
+    fn extreme_stored_dates_never_panic() {
+        for millis in [i64::MAX, i64::MIN, 253_402_300_799_999] {
+            let doc = doc! { "expires_at": DateTime::from_millis(millis) };
+            // A time where this platform's clock holds it; elsewhere a typed error.
+            match expires_at(&doc) {
+                Ok(at) => assert_eq!(at, stowage_core::rules::instant_from_unix_millis(millis)),
+                Err(e) => assert_eq!(e.kind(), stowage_core::ErrorKind::Corrupted),
+            }
+        }
     }
 
     #[test]

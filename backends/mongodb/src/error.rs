@@ -48,18 +48,46 @@ pub(crate) fn convert(e: MongoError) -> Error {
             _ => ErrorKind::Backend,
         },
     };
-    let message = match &*e.kind {
-        MongoKind::Command(c) => {
-            format!("MongoDB error {} ({}): {}", c.code, c.code_name, c.message)
-        }
-        MongoKind::Write(WriteFailure::WriteError(w)) => {
-            format!("MongoDB write error {}: {}", w.code, w.message)
-        }
-        other => format!("MongoDB: {other}"),
+    let (message, shows_values) = match &*e.kind {
+        MongoKind::Command(c) => (
+            format!(
+                "MongoDB error {} ({}): {}",
+                c.code,
+                c.code_name,
+                without_values(&c.message)
+            ),
+            c.message.contains(DUP_KEY),
+        ),
+        MongoKind::Write(WriteFailure::WriteError(w)) => (
+            format!(
+                "MongoDB write error {}: {}",
+                w.code,
+                without_values(&w.message)
+            ),
+            w.message.contains(DUP_KEY),
+        ),
+        other => (format!("MongoDB: {other}"), false),
     };
-    Error::new(kind, message)
-        .with_backend(BACKEND)
-        .with_source(e)
+    let error = Error::new(kind, message).with_backend(BACKEND);
+    // The driver's error repeats the server's text: kept as the source only when that text
+    // shows no stored values.
+    if shows_values {
+        error
+    } else {
+        error.with_source(e)
+    }
+}
+
+/// Where a duplicate-key message starts quoting the values it found (`dup key: { key: "…" }`).
+const DUP_KEY: &str = "dup key";
+
+/// A server message without the values it quotes: a duplicate-key error names the index but not
+/// the keys or values that collided (they may be an e-mail address or a token).
+fn without_values(message: &str) -> std::borrow::Cow<'_, str> {
+    match message.find(DUP_KEY) {
+        Some(at) => format!("{}{DUP_KEY}: (values not shown)", &message[..at]).into(),
+        None => message.into(),
+    }
 }
 
 /// The error for a call that outlived its deadline.
@@ -69,4 +97,18 @@ pub(crate) fn timed_out(after: std::time::Duration) -> Error {
         format!("MongoDB did not answer within {after:?}"),
     )
     .with_backend(BACKEND)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_key_messages_show_no_values() {
+        let server = r#"E11000 duplicate key error collection: db.c index: email_1 dup key: { email: "alice@example.com" }"#;
+        let shown = without_values(server);
+        assert!(!shown.contains("alice"), "{shown}");
+        assert!(shown.contains("index: email_1"), "{shown}");
+        assert_eq!(without_values("not authorized"), "not authorized");
+    }
 }

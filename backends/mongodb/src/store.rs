@@ -42,8 +42,10 @@ const PARALLEL: usize = 8;
 ///   own (non-unique) `key_1`.
 /// - **Expiry**: approximate server-side (MongoDB's TTL monitor runs about once a minute), and
 ///   every read filters expired documents out.
-/// - **Every optional capability**: `keys`, `collections`, `destroy_collection`, `destroy` (drops
-///   every collection of the store's database) and `cull`.
+/// - **Every optional capability**: `keys`, `collections`, `destroy_collection`, `destroy` and
+///   `cull`. The database may be the application's own: `collections`, `cull` and `destroy` see
+///   only the collections that carry the `key_1` and `expires_at_1` indexes this store and
+///   py-key-value create on every collection they write, and `destroy` drops only those.
 /// - **Limits**: a document is at most 16 MiB ([`ValueTooLarge`](ErrorKind::ValueTooLarge) past
 ///   it); `database.collection` is at most 255 bytes; collections may not contain `$` or NUL, nor
 ///   start with `system.`.
@@ -237,13 +239,7 @@ impl MongoStore {
     /// Create the collection's indexes once per store handle. Indexes that already exist with
     /// other options (a collection created by `py-key-value-aio`) are kept as they are.
     async fn ensure_indexes(&self, collection: &str) -> Result<()> {
-        if self
-            .inner
-            .indexed
-            .lock()
-            .expect("index set")
-            .contains(collection)
-        {
+        if self.indexed().contains(collection) {
             return Ok(());
         }
         let coll = self.docs(collection);
@@ -254,16 +250,21 @@ impl MongoStore {
                 Err(e) => return Err(e),
             }
         }
-        self.inner
-            .indexed
-            .lock()
-            .expect("index set")
-            .insert(collection.to_owned());
+        self.indexed().insert(collection.to_owned());
         Ok(())
     }
 
+    /// The collections whose indexes this handle has created.
+    fn indexed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A set of names holds no invariant that a panic elsewhere could leave half-updated.
+        self.inner
+            .indexed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn forget_indexes(&self, collection: Option<&str>) {
-        let mut set = self.inner.indexed.lock().expect("index set");
+        let mut set = self.indexed();
         match collection {
             Some(c) => {
                 set.remove(c);
@@ -410,15 +411,29 @@ impl MongoStore {
             .collect()
     }
 
-    /// Names of the store's collections (every collection of its database but `system.*`).
+    /// Names of the store's collections: those of its database that carry the two indexes this
+    /// store and `py-key-value-aio` create on every collection they write (`key_1` and
+    /// `expires_at_1`). Other collections of the database (the application's own) are never
+    /// listed, culled or dropped.
     async fn collection_names(&self) -> Result<Vec<String>> {
         let names = self
             .call(self.inner.db.list_collection_names().into_future())
             .await?;
-        Ok(names
-            .into_iter()
-            .filter(|n| !n.starts_with("system."))
-            .collect())
+        let checked: Vec<Result<Option<String>>> =
+            futures::stream::iter(names.into_iter().filter(|n| !n.starts_with("system.")))
+                .map(|name| async move {
+                    let indexes = self
+                        .call(self.docs(&name).list_index_names().into_future())
+                        .await?;
+                    let ours = ["key_1", "expires_at_1"]
+                        .iter()
+                        .all(|want| indexes.iter().any(|have| have == want));
+                    Ok(ours.then_some(name))
+                })
+                .buffer_unordered(PARALLEL)
+                .collect()
+                .await;
+        checked.into_iter().filter_map(Result::transpose).collect()
     }
 
     async fn has_live(&self, collection: &str, now: SystemTime) -> Result<bool> {

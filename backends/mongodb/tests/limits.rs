@@ -190,3 +190,68 @@ async fn first_write_creates_the_key_and_ttl_indexes() {
     );
     store.destroy().await.unwrap();
 }
+
+/// The database may be the application's own (it comes from the URL path): `collections`,
+/// `cull` and `destroy` see only the collections this store (or py-key-value) created, known by
+/// their `key_1` and `expires_at_1` indexes.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_leaves_the_applications_own_collections() {
+    let store = common::store().await;
+    let app = store
+        .database()
+        .collection::<mongodb::bson::Document>("app_users");
+    app.insert_one(doc! {"name": "alice", "key": "not ours"})
+        .await
+        .unwrap();
+    let mine = unique("mine");
+    store
+        .put(&mine, "k", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
+    assert_eq!(store.collections().await.unwrap(), vec![mine.clone()]);
+    assert_eq!(store.cull().await.unwrap(), 0);
+    assert!(store.destroy().await.unwrap());
+    assert_eq!(store.get(&mine, "k").await.unwrap(), None);
+    let names = store.database().list_collection_names().await.unwrap();
+    assert!(names.contains(&"app_users".to_owned()), "{names:?}");
+    assert!(!names.contains(&mine), "{names:?}");
+    assert_eq!(app.count_documents(doc! {}).await.unwrap(), 1);
+    store.database().drop().await.unwrap();
+}
+
+/// A write refused by an index of the application's (here a unique index on a field of the
+/// value) is an error that names the index but never the values that collided.
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicate_key_errors_show_no_stored_values() {
+    use mongodb::IndexModel;
+    use mongodb::options::IndexOptions;
+    let store = common::store().await;
+    let c = unique("dup");
+    store
+        .put(&c, "a", obj(json!({"email": "alice@example.com"})), None)
+        .await
+        .unwrap();
+    store
+        .database()
+        .collection::<mongodb::bson::Document>(&c)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! {"value.object.email": 1})
+                .options(IndexOptions::builder().unique(true).build())
+                .build(),
+        )
+        .await
+        .unwrap();
+    let err = store
+        .put(&c, "b", obj(json!({"email": "alice@example.com"})), None)
+        .await
+        .unwrap_err();
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        shown.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!shown.contains("alice@example.com"), "{shown}");
+    store.database().drop().await.unwrap();
+}

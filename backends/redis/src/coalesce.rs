@@ -178,11 +178,15 @@ impl Coalescer {
             Target::Cluster { map, .. } => map.primaries(),
         };
         let batch = (before * nodes / SHARE_OF_IN_FLIGHT).clamp(2, MAX_PIPELINE * nodes);
+        // Flushes run on the runtime of the caller when there is one, so that a store built on
+        // another runtime (one no longer driven, say) never strands a queued call; else on the
+        // store's own.
+        let runtime = Handle::try_current().unwrap_or_else(|_| self.runtime.clone());
         match self.enqueue(Call { cmd, reply }, batch) {
             Flush::None => {}
             Flush::Scheduled => {
                 let this = Arc::clone(self);
-                self.runtime.spawn(async move {
+                runtime.spawn(async move {
                     // Let the tasks the runtime has ready issue their calls first.
                     tokio::task::yield_now().await;
                     let calls = this.take();
@@ -191,16 +195,21 @@ impl Coalescer {
             }
             Flush::Now(calls) => {
                 let this = Arc::clone(self);
-                self.runtime.spawn(async move { this.send(calls).await });
+                runtime.spawn(async move { this.send(calls).await });
             }
         }
-        let value = answer.await.unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the Redis call was dropped before its reply (the runtime is shutting down)",
-            )
-            .into())
-        })?;
+        // A queued call has its own deadline, from the moment it was queued: it ends within the
+        // configured timeout whatever happens to its pipeline.
+        let value = within(self.timeout, async {
+            answer.await.unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the Redis call was dropped before its reply (the runtime is shutting down)",
+                )
+                .into())
+            })
+        })
+        .await?;
         Ok(T::from_redis_value(value.extract_error()?)?)
     }
 

@@ -142,7 +142,12 @@ impl RedisConfig {
     /// stores it, so a Python store wrapped that way shares the data. `keys`, `collections` and
     /// `destroy` then see only this namespace. Without one (the default), the layout is
     /// `RedisStore`'s own `collection::key`, and `destroy` removes every key of that layout in
-    /// the database.
+    /// the database, namespaced ones included.
+    ///
+    /// A namespace follows the collection rules and may not contain `__` nor end with `_`, so
+    /// that no two namespaces share a key (`app` + `x__c` would be `app__x` + `c`; `app_` + `x`
+    /// would be `app` + `_x`): [`build`](Self::build) refuses such a namespace with
+    /// [`ErrorKind::Config`](stowage_core::ErrorKind::Config).
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
         self
@@ -299,7 +304,7 @@ impl RedisConfig {
         let client_url = format!("{scheme}{rest}");
         let namespace = self.namespace.clone().or(namespace);
         if let Some(ns) = &namespace {
-            stowage_core::rules::check_collection(ns, None)
+            crate::layout::check_namespace(ns)
                 .map_err(|e| config(format!("namespace: {}", e.message())))?;
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
@@ -380,6 +385,9 @@ mod tests {
             RedisConfig::default().url("redis://h/?cluster=maybe"),
             RedisConfig::default().namespace("a::b"),
             RedisConfig::default().namespace(""),
+            RedisConfig::default().namespace("app__x"),
+            RedisConfig::default().namespace("app_"),
+            RedisConfig::default().namespace("app:"),
             RedisConfig::default().timeout(Duration::ZERO),
             RedisConfig::default().scan_count(0),
             RedisConfig::default().connections(0),

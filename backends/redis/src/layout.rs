@@ -6,9 +6,26 @@ use std::io::Write as _;
 
 use redis::{RedisWrite, ToRedisArgs};
 use stowage_core::rules::COLLECTION_SEPARATOR;
+use stowage_core::{Error, ErrorKind, Result};
 
 /// The separator `PrefixCollectionsWrapper` puts between a prefix and a collection.
 pub(crate) const NAMESPACE_SEPARATOR: &str = "__";
+
+/// Check a namespace: a valid collection name with no `__` and no trailing `_`, so that the first
+/// `__` of a physical key always ends the namespace and no two namespaces share a key.
+pub(crate) fn check_namespace(namespace: &str) -> Result<()> {
+    stowage_core::rules::check_collection(namespace, None)?;
+    if namespace.contains(NAMESPACE_SEPARATOR) || namespace.ends_with('_') {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "a namespace may not contain `{NAMESPACE_SEPARATOR}` nor end with `_`: its keys \
+                 would be another namespace's"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// How a store names its Redis keys.
 #[derive(Debug, Clone, Default)]
@@ -158,5 +175,67 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&written)
         );
+    }
+
+    /// Names from a small alphabet full of separators' pieces, so collisions would show.
+    fn name() -> impl proptest::strategy::Strategy<Value = String> {
+        "[a_:]{1,5}"
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 1024,
+            // Most drawn names break a rule; they are what the rules are for.
+            max_global_rejects: 1 << 16,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// No two entries that the rules accept share a physical key, within a namespace or
+        /// across two: every way of reading a physical key back as (namespace, collection, key)
+        /// that the rules accept is the entry that wrote it. And it splits back into its own
+        /// collection and key.
+        #[test]
+        fn the_layout_is_injective(ns in proptest::option::of(name()), c in name(), k in name()) {
+            let valid = |ns: Option<&str>, c: &str| {
+                stowage_core::rules::check_collection(c, None).is_ok()
+                    && ns.is_none_or(|ns| check_namespace(ns).is_ok())
+            };
+            proptest::prop_assume!(valid(ns.as_deref(), &c));
+            let l = Layout::new(ns.as_deref());
+            let physical = l.key(&c, &k);
+            proptest::prop_assert_eq!(l.split(&physical), Some((c.as_str(), k.as_str())));
+            // A namespaced and an un-namespaced store on one database share the
+            // `collection::key` key space by design (py-key-value's prefix wrapper renames
+            // collections), so readings are compared within the same kind of layout.
+            let namespaces: Vec<(Option<&str>, &str)> = match ns {
+                None => vec![(None, physical.as_str())],
+                Some(_) => physical
+                    .match_indices(NAMESPACE_SEPARATOR)
+                    .map(|(at, _)| (Some(&physical[..at]), &physical[at + 2..]))
+                    .collect(),
+            };
+            for (ns2, rest) in namespaces {
+                for (at, _) in rest.match_indices(COLLECTION_SEPARATOR) {
+                    let (c2, k2) = (&rest[..at], &rest[at + 2..]);
+                    if valid(ns2, c2) && !k2.is_empty() {
+                        proptest::prop_assert_eq!(
+                            (ns2, c2, k2),
+                            (ns.as_deref(), c.as_str(), k.as_str()),
+                            "two entries share {}", physical
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn colliding_namespaces_are_refused() {
+        for bad in ["app__x", "app_", "a__", "a:", "a::b", ""] {
+            assert!(check_namespace(bad).is_err(), "{bad}");
+        }
+        for good in ["app", "_app", "a_b", "a:b", "t-1"] {
+            assert!(check_namespace(good).is_ok(), "{good}");
+        }
     }
 }

@@ -640,6 +640,42 @@ mod tests {
         }
     }
 
+    /// A store built on one runtime and used from another while the first is no longer driven:
+    /// every call, queued ones included, ends (with a reply or an error) within its deadline
+    /// instead of waiting for a flush that the first runtime would never run.
+    #[test]
+    fn calls_from_another_runtime_end_within_their_deadline() {
+        let first = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = first.block_on(async {
+            RedisStore::builder()
+                .url(test_url())
+                .namespace(format!("runtimes-{}", std::process::id()))
+                .timeout(Duration::from_millis(300))
+                .build()
+                .await
+                .unwrap()
+        });
+        // `first` is never driven again.
+        let second = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ended = second.block_on(async {
+            let keys: Vec<String> = (0..64).map(|i| format!("k{i}")).collect();
+            let calls = keys.iter().map(|k| store.get("c", k));
+            tokio::time::timeout(Duration::from_secs(60), join_all(calls)).await
+        });
+        let results = ended.expect("a call waited past every deadline");
+        assert_eq!(results.len(), 64);
+        drop(store);
+        drop(second);
+        drop(first);
+    }
+
     /// The store computes the cluster's own hash slots.
     #[tokio::test(flavor = "multi_thread")]
     async fn key_slots_match_the_cluster() {

@@ -164,7 +164,8 @@ pub async fn empty_collection_is_refused_everywhere(store: Store) {
     }
 }
 
-/// A collection containing `::` is refused, so `a::b` + `c` never meets `a` + `b::c`.
+/// A collection containing `::` or ending with `:` is refused, so `a::b` + `c` never meets
+/// `a` + `b::c`, nor `a:` + `b` meets `a` + `:b`.
 pub async fn separator_in_collection_is_refused(store: Store) {
     let base = unique("sep");
     let bad = format!("{base}::x");
@@ -180,6 +181,15 @@ pub async fn separator_in_collection_is_refused(store: Store) {
     assert_kind(store.get(&bad, "k").await, ErrorKind::InvalidCollection);
     assert_kind(store.delete(&bad, "k").await, ErrorKind::InvalidCollection);
     assert_eq!(store.get(&base, "x::k").await.unwrap(), None);
+    let colon = format!("{base}:");
+    assert_kind(
+        store.put(&colon, "b", v.clone(), None).await,
+        ErrorKind::InvalidCollection,
+    );
+    assert_kind(store.get(&colon, "b").await, ErrorKind::InvalidCollection);
+    // The pair that would have shared `base:::b` with it is an ordinary entry.
+    store.put(&base, ":b", v.clone(), None).await.unwrap();
+    assert_same(store.get(&base, ":b").await.unwrap().as_ref(), &v);
 }
 
 /// Keys may contain `::`; `k::x` and `k` are different keys.
