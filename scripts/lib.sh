@@ -87,10 +87,11 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# python_venv: create (once) the venv the interop tests use and print its path.
-# Requirements live in scripts/python-requirements.txt; the venv is rebuilt when they change.
+# python_venv [NAME [REQUIREMENTS]]: create (once) a venv the interop tests use and print its
+# path: $STOWAGE_CACHE/NAME (default `venv`) from REQUIREMENTS (default
+# scripts/python-requirements.txt); the venv is rebuilt when they change.
 python_venv() {
-    local venv="$STOWAGE_CACHE/venv" req="scripts/python-requirements.txt"
+    local venv="$STOWAGE_CACHE/${1:-venv}" req="${2:-scripts/python-requirements.txt}"
     local stamp="$venv/.requirements.sha"
     local want
     want=$(sha256sum "$req" | cut -d' ' -f1)

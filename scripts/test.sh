@@ -63,6 +63,15 @@ else
     cargo test --workspace --locked "${workspace_features[@]}" --no-fail-fast "$@"
 fi
 
+# The interop and end-to-end tests once more, against the current Python stack
+# (py-key-value-aio 0.5, FastMCP 4.2), so the compatibility claim covers users of either.
+if [ $# -eq 0 ] && cargo nextest --version >/dev/null 2>&1; then
+    step "interop and end-to-end tests against py-key-value-aio 0.5 and FastMCP 4.2"
+    STOWAGE_TEST_PYTHON="$STOWAGE_TEST_PYTHON_NEXT" cargo nextest run --workspace --locked \
+        "${workspace_features[@]}" --no-fail-fast --profile ci \
+        -E 'binary(interop) | binary(interop_python) | binary(python_e2e)'
+fi
+
 step "doc tests"
 cargo test --workspace --locked "${workspace_features[@]}" --doc -q
 
