@@ -126,9 +126,10 @@ pub struct StowageAdapter {
 }
 
 impl StowageAdapter {
-    /// Drive `store`, wrapped in the `--wrappers` stack in effect (see [`crate::wrappers`]).
+    /// Drive `store` as it is (see
+    /// [`BuildContext::stowage`](crate::backends::BuildContext::stowage) for one wrapped in the
+    /// `--wrappers` stack).
     pub fn new(store: Arc<dyn KeyValueStore>) -> Self {
-        let store = crate::wrappers::apply_current(store);
         StowageAdapter { store, _dir: None }
     }
 

@@ -237,11 +237,7 @@ async fn run(args: Args) -> Result<()> {
         (Some(p), false) => Some(p.clone()),
         (None, false) => bail!("--pykv needs --python PATH (or STOWAGE_BENCH_PYTHON)"),
     };
-    let ctx = backends::BuildContext {
-        keys: cfg.keys,
-        value_size: cfg.value_size,
-        urls: parse_urls(&args.urls)?,
-    };
+    let ctx = backends::BuildContext::new(cfg.keys, cfg.value_size, parse_urls(&args.urls)?);
     let mut rng = fastrand::Rng::with_seed(42);
     let payloads = Arc::new(
         (0..64)
@@ -286,12 +282,11 @@ async fn run(args: Args) -> Result<()> {
             Some(spec) => Some(Arc::new(stowage_bench::wrappers::Stack::parse(spec)?)),
             None => None,
         };
-        stowage_bench::wrappers::set_current(stack.clone());
+        let row = ctx.with_stack(stack.clone());
         let adapter: Arc<dyn adapter::Adapter> = Arc::from(
-            (backend.build)(&ctx).with_context(|| format!("opening backend `{}`", backend.name))?,
+            (backend.build)(&row).with_context(|| format!("opening backend `{}`", backend.name))?,
         );
-        let wrapped = stowage_bench::wrappers::applied();
-        stowage_bench::wrappers::set_current(None);
+        let wrapped = row.wrapped();
         if !wrapped && nth > 0 {
             continue; // a raw baseline runs once, bare
         }
@@ -369,7 +364,7 @@ async fn run(args: Args) -> Result<()> {
         ratios.extend(report::round_spreads(&rounds, &selected));
     }
     let names: Vec<String> = selected.iter().map(|b| b.name.to_owned()).collect();
-    ratios.extend(stowage_bench::wrappers::ratios(&results, &names, &labels));
+    ratios.extend(report::stack_ratios(&results, &names, &labels));
     if !ratios.is_empty() {
         println!("\nratios (same run):");
         for line in &ratios {

@@ -304,6 +304,38 @@ pub fn svg(results: &[RunResult]) -> String {
     )
 }
 
+/// Ratio lines: each stack's row against the first stack's row, same backend and workload.
+pub fn stack_ratios(results: &[RunResult], backends: &[String], labels: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some(reference) = labels.first() else {
+        return lines;
+    };
+    for backend in backends {
+        for label in &labels[1..] {
+            let name = format!("{backend}+{label}");
+            let base = format!("{backend}+{reference}");
+            for r in results.iter().filter(|r| r.backend == name) {
+                if let Some(b) = results
+                    .iter()
+                    .find(|b| b.backend == base && b.workload == r.workload)
+                {
+                    lines.push(format!(
+                        "{name} / {base} on {}: {:.3}x ops/s, read p50 {:.2}x",
+                        r.workload,
+                        r.ops_per_sec / b.ops_per_sec,
+                        if b.read.p50_us > 0.0 {
+                            r.read.p50_us / b.read.p50_us
+                        } else {
+                            0.0
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

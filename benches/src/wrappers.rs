@@ -2,14 +2,15 @@
 //!
 //! A stack is a comma-separated list of wrapper names, innermost (closest to the store) first:
 //! `fernet,compression,stats` is `store.layer(fernet).layer(compression).layer(stats)`. `none`
-//! is the bare store. The harness applies the stack in effect to every Stowage store it opens
-//! ([`StowageAdapter::new`](crate::adapter::StowageAdapter::new)); raw baselines stay bare.
+//! is the bare store. The harness applies a row's stack to every Stowage store it opens for that
+//! row ([`BuildContext::stowage`](crate::backends::BuildContext::stowage)); raw baselines stay
+//! bare.
 //!
 //! `fernet-raw` is the baseline of the Fernet layer: the `fernet` crate's own encrypt and
 //! decrypt of the value's JSON text, the token kept in the store as `{"token":"…"}`, with no
 //! py-key-value envelope.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -136,65 +137,6 @@ impl Stack {
     pub fn apply(&self, store: DynStore) -> DynStore {
         self.layers.iter().fold(store, |s, wrap| wrap(s))
     }
-}
-
-static CURRENT: Mutex<Option<Arc<Stack>>> = Mutex::new(None);
-static APPLIED: Mutex<bool> = Mutex::new(false);
-
-/// Set the stack applied to the Stowage stores opened from now on (`None`: bare).
-pub fn set_current(stack: Option<Arc<Stack>>) {
-    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = stack;
-    *APPLIED.lock().unwrap_or_else(|e| e.into_inner()) = false;
-}
-
-/// Whether a Stowage store was opened (and wrapped) since the last [`set_current`].
-pub fn applied() -> bool {
-    *APPLIED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Wrap `store` in the current stack.
-pub fn apply_current(store: DynStore) -> DynStore {
-    *APPLIED.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    match &*CURRENT.lock().unwrap_or_else(|e| e.into_inner()) {
-        Some(stack) => stack.apply(store),
-        None => store,
-    }
-}
-
-/// Ratio lines: each stack's row against the first stack's row, same backend and workload.
-pub fn ratios(
-    results: &[crate::runner::RunResult],
-    backends: &[String],
-    labels: &[String],
-) -> Vec<String> {
-    let mut lines = Vec::new();
-    let Some(reference) = labels.first() else {
-        return lines;
-    };
-    for backend in backends {
-        for label in &labels[1..] {
-            let name = format!("{backend}+{label}");
-            let base = format!("{backend}+{reference}");
-            for r in results.iter().filter(|r| r.backend == name) {
-                if let Some(b) = results
-                    .iter()
-                    .find(|b| b.backend == base && b.workload == r.workload)
-                {
-                    lines.push(format!(
-                        "{name} / {base} on {}: {:.3}x ops/s, read p50 {:.2}x",
-                        r.workload,
-                        r.ops_per_sec / b.ops_per_sec,
-                        if b.read.p50_us > 0.0 {
-                            r.read.p50_us / b.read.p50_us
-                        } else {
-                            0.0
-                        },
-                    ));
-                }
-            }
-        }
-    }
-    lines
 }
 
 /// The Fernet baseline: raw `fernet` crate encryption of the value, no envelope.

@@ -393,3 +393,51 @@ fn list_names_every_backend_in_aligned_columns() {
         .collect();
     assert!(kind_at.iter().all(|&k| k == kind_at[0]), "{stdout}");
 }
+
+/// `--wrappers`: each stack is a row of its own over every Stowage store, a raw baseline runs once
+/// and bare, and each stack is compared with the first.
+#[test]
+fn wrapper_stacks_are_rows_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bench(&[
+        "--backends",
+        "memory,moka",
+        "--wrappers",
+        "none",
+        "--wrappers",
+        "fernet,stats",
+        "--workloads",
+        "b",
+        "--duration",
+        "0.2",
+        "--warmup",
+        "0",
+        "--keys",
+        "100",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| name.starts_with("memory") || name.starts_with("moka"))
+        .collect();
+    for name in ["memory+none", "memory+fernet+stats", "moka"] {
+        assert_eq!(
+            rows.iter().filter(|r| **r == name).count(),
+            1,
+            "{name} in:\n{stdout}"
+        );
+    }
+    assert!(!rows.iter().any(|r| r.starts_with("moka+")), "{stdout}");
+    assert!(
+        stdout.contains("memory+fernet+stats / memory+none on read-heavy"),
+        "{stdout}"
+    );
+}

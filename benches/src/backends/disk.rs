@@ -10,7 +10,7 @@ use stowage_disk::redb::{self, ReadableDatabase};
 use stowage_disk::{DiskStore, ReadPath};
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, Payload, StowageAdapter};
+use crate::adapter::{Adapter, Payload};
 
 /// The same page cache on both sides: enough for every key.
 fn cache_bytes(ctx: &BuildContext) -> usize {
@@ -56,7 +56,7 @@ fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter
         .cache_size(cache_bytes(ctx))
         .read_path(read_path)
         .open()?;
-    Ok(Box::new(StowageAdapter::in_dir(Arc::new(store), dir)))
+    Ok(Box::new(ctx.stowage_in_dir(Arc::new(store), dir)))
 }
 
 const TABLE: redb::TableDefinition<'static, &[u8], &[u8]> = redb::TableDefinition::new("bench");

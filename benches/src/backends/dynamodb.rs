@@ -18,7 +18,7 @@ use stowage_dynamodb::aws_sdk_dynamodb::types::AttributeValue;
 use stowage_dynamodb::{DynamoConfig, DynamoStore};
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, COLLECTION, Payload, StowageAdapter};
+use crate::adapter::{Adapter, COLLECTION, Payload};
 
 pub(super) fn backends() -> Vec<Backend> {
     vec![
@@ -71,7 +71,7 @@ fn build_stowage(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
         Ok::<_, stowage_core::Error>(store)
     })
     .context("connecting the Stowage DynamoDB store")?;
-    Ok(Box::new(StowageAdapter::new(Arc::new(store))))
+    Ok(Box::new(ctx.stowage(Arc::new(store))))
 }
 
 struct Raw {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use stowage_memory::MemoryStore;
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, StowageAdapter};
+use crate::adapter::Adapter;
 
 pub(super) fn backend() -> Backend {
     Backend {
@@ -23,5 +23,5 @@ fn build(ctx: &BuildContext) -> anyhow::Result<Box<dyn Adapter>> {
         .max_entries(ctx.keys * 2)
         .max_bytes((ctx.keys * 2) * (ctx.value_size + 256))
         .build()?;
-    Ok(Box::new(StowageAdapter::new(Arc::new(store))))
+    Ok(Box::new(ctx.stowage(Arc::new(store))))
 }

@@ -14,9 +14,14 @@ mod redis;
 mod rocksdb;
 mod sled;
 
-use anyhow::{Result, bail};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::adapter::Adapter;
+use anyhow::{Result, bail};
+use stowage_core::DynStore;
+
+use crate::adapter::{Adapter, StowageAdapter};
+use crate::wrappers::Stack;
 
 /// What an adapter is built from.
 #[derive(Debug, Clone)]
@@ -27,9 +32,63 @@ pub struct BuildContext {
     pub value_size: usize,
     /// Server URLs by engine kind (`redis`, `redis-cluster`, `mongodb`, `dynamodb`), from `--url`.
     pub urls: std::collections::HashMap<String, String>,
+    /// The `--wrappers` stack every Stowage store built with this context is wrapped in; raw
+    /// baselines stay bare.
+    stack: Option<Arc<Stack>>,
+    /// Set once a Stowage store has been built (and wrapped) with this context.
+    wrapped: Arc<AtomicBool>,
 }
 
 impl BuildContext {
+    /// A context with no wrapper stack.
+    pub fn new(
+        keys: usize,
+        value_size: usize,
+        urls: std::collections::HashMap<String, String>,
+    ) -> Self {
+        BuildContext {
+            keys,
+            value_size,
+            urls,
+            stack: None,
+            wrapped: Arc::default(),
+        }
+    }
+
+    /// The same context with `stack` applied to the Stowage stores built from it.
+    pub fn with_stack(&self, stack: Option<Arc<Stack>>) -> Self {
+        BuildContext {
+            stack,
+            wrapped: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether a Stowage store was built with this context (so the stack, if any, applies to
+    /// the row); raw baselines build none.
+    pub fn wrapped(&self) -> bool {
+        self.wrapped.load(Ordering::Relaxed)
+    }
+
+    /// Drive a Stowage store, wrapped in this context's stack.
+    pub fn stowage(&self, store: DynStore) -> StowageAdapter {
+        StowageAdapter::new(self.wrap(store))
+    }
+
+    /// Drive a Stowage store whose files live in `dir` (removed after the store), wrapped in this
+    /// context's stack.
+    pub fn stowage_in_dir(&self, store: DynStore, dir: tempfile::TempDir) -> StowageAdapter {
+        StowageAdapter::in_dir(self.wrap(store), dir)
+    }
+
+    fn wrap(&self, store: DynStore) -> DynStore {
+        self.wrapped.store(true, Ordering::Relaxed);
+        match &self.stack {
+            Some(stack) => stack.apply(store),
+            None => store,
+        }
+    }
+
     /// The URL of engine `kind`: from `--url KIND=URL`, else the environment variable
     /// `STOWAGE_BENCH_URL_<KIND>` (upper case, `-` as `_`), else an error saying how to give it.
     pub fn url(&self, kind: &str) -> Result<String> {
@@ -142,6 +201,11 @@ mod tests {
             }
         }
         assert_eq!(feature_for("sled-raw"), None);
-        assert!(find("nonsense").unwrap_err().to_string().contains("unknown backend"));
+        assert!(
+            find("nonsense")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown backend")
+        );
     }
 }

@@ -20,7 +20,7 @@ use stowage_mongodb::mongodb::bson::{Document, doc};
 use stowage_mongodb::mongodb::{Client, Collection};
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, COLLECTION, Payload, StowageAdapter};
+use crate::adapter::{Adapter, COLLECTION, Payload};
 
 pub(super) fn backends() -> Vec<Backend> {
     vec![
@@ -68,7 +68,7 @@ fn build_stowage(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
         Ok::<_, stowage_core::Error>(store)
     })
     .context("connecting the Stowage MongoDB store")?;
-    Ok(Box::new(StowageAdapter::new(Arc::new(store))))
+    Ok(Box::new(ctx.stowage(Arc::new(store))))
 }
 
 /// How the raw baseline lays out and finds its documents.

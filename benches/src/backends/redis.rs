@@ -17,7 +17,7 @@ use redis::aio::ConnectionManager;
 use stowage_redis::RedisStore;
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, Payload, StowageAdapter};
+use crate::adapter::{Adapter, Payload};
 
 pub(super) fn backends() -> Vec<Backend> {
     vec![
@@ -33,7 +33,7 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "stowage-redis on one Redis node with .coalesce(false): every call sent as itself",
             baseline: Some("redis-raw"),
             embedded: false,
-            build: |ctx| stowage(ctx.url("redis")?, false, false),
+            build: |ctx| stowage(ctx, ctx.url("redis")?, false, false),
         },
         Backend {
             name: "redis-raw",
@@ -55,7 +55,7 @@ pub(super) fn backends() -> Vec<Backend> {
             about: "stowage-redis on a Redis Cluster with .coalesce(false): every call sent as itself",
             baseline: Some("redis-cluster-raw"),
             embedded: false,
-            build: |ctx| stowage(ctx.url("redis-cluster")?, true, false),
+            build: |ctx| stowage(ctx, ctx.url("redis-cluster")?, true, false),
         },
         Backend {
             name: "redis-cluster-raw",
@@ -81,7 +81,12 @@ fn block_on<T>(fut: impl Future<Output = T>) -> T {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(fut))
 }
 
-fn stowage(url: String, cluster: bool, coalesce: bool) -> Result<Box<dyn Adapter>> {
+fn stowage(
+    ctx: &BuildContext,
+    url: String,
+    cluster: bool,
+    coalesce: bool,
+) -> Result<Box<dyn Adapter>> {
     let store = block_on(
         RedisStore::builder()
             .url(url)
@@ -91,15 +96,15 @@ fn stowage(url: String, cluster: bool, coalesce: bool) -> Result<Box<dyn Adapter
             .build(),
     )
     .context("connecting the Stowage Redis store")?;
-    Ok(Box::new(StowageAdapter::new(Arc::new(store))))
+    Ok(Box::new(ctx.stowage(Arc::new(store))))
 }
 
 fn build_stowage(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
-    stowage(ctx.url("redis")?, false, true)
+    stowage(ctx, ctx.url("redis")?, false, true)
 }
 
 fn build_stowage_cluster(ctx: &BuildContext) -> Result<Box<dyn Adapter>> {
-    stowage(ctx.url("redis-cluster")?, true, true)
+    stowage(ctx, ctx.url("redis-cluster")?, true, true)
 }
 
 /// The raw client: the JSON text under `raw-bench::key`, `SET … PX` for TTLs; its

@@ -12,7 +12,7 @@ use stowage_rocksdb::rocksdb;
 use stowage_rocksdb::{ReadPath, RocksDbStore};
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, Payload, StowageAdapter};
+use crate::adapter::{Adapter, Payload};
 
 pub(super) fn backends() -> Vec<Backend> {
     vec![
@@ -47,12 +47,12 @@ pub(super) fn backends() -> Vec<Backend> {
     ]
 }
 
-fn build_with(_: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
+fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter>> {
     let dir = tempfile::tempdir()?;
     let store = RocksDbStore::builder(dir.path().join("bench.rocksdb"))
         .read_path(read_path)
         .open()?;
-    Ok(Box::new(StowageAdapter::in_dir(Arc::new(store), dir)))
+    Ok(Box::new(ctx.stowage_in_dir(Arc::new(store), dir)))
 }
 
 struct Raw {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use stowage_sled::{ReadPath, SledStore, sled};
 
 use super::{Backend, BuildContext};
-use crate::adapter::{Adapter, Payload, StowageAdapter};
+use crate::adapter::{Adapter, Payload};
 
 /// The same page cache on both sides: enough for every key.
 fn cache_bytes(ctx: &BuildContext) -> u64 {
@@ -55,7 +55,7 @@ fn build_with(ctx: &BuildContext, read_path: ReadPath) -> Result<Box<dyn Adapter
         .cache_capacity(cache_bytes(ctx))
         .read_path(read_path)
         .open()?;
-    Ok(Box::new(StowageAdapter::in_dir(Arc::new(store), dir)))
+    Ok(Box::new(ctx.stowage_in_dir(Arc::new(store), dir)))
 }
 
 struct Raw {
