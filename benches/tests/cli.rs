@@ -425,6 +425,7 @@ fn wrapper_stacks_are_rows_of_their_own() {
     );
     let rows: Vec<&str> = stdout
         .lines()
+        .filter(|l| l.contains(" | "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| name.starts_with("memory") || name.starts_with("moka"))
         .collect();
