@@ -170,6 +170,15 @@ impl Error {
         self
     }
 
+    /// Name `operation` as the one that failed, replacing any already set: for a layer that
+    /// serves one operation with another (a cache answering `get` with its remote store's `ttl`),
+    /// so the error names what its caller called.
+    #[must_use]
+    pub fn in_operation(mut self, operation: &'static str) -> Self {
+        self.operation = Some(operation);
+        self
+    }
+
     /// Attach the collection (kept if one is already set).
     #[must_use]
     pub fn with_collection(mut self, collection: impl Into<String>) -> Self {

@@ -73,6 +73,7 @@
 
 #[cfg(feature = "compression")]
 pub mod compression;
+mod context;
 pub mod default_value;
 pub mod fallback;
 #[cfg(feature = "fernet")]

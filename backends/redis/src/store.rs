@@ -343,6 +343,35 @@ fn unreachable_within(deadline: Duration) -> Error {
     .with_operation("connect")
 }
 
+impl RedisStore {
+    /// `delete` and `delete_many`, with errors naming the operation called.
+    async fn delete_keys(
+        &self,
+        op: &'static str,
+        collection: &str,
+        keys: &[&str],
+    ) -> Result<usize> {
+        let wrap = ctx(op, collection);
+        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
+            return Err(wrap(e));
+        }
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut cmd = redis::cmd("DEL");
+        for key in keys {
+            cmd.arg(self.inner.layout.key_arg(collection, key));
+        }
+        let n: u64 = self
+            .inner
+            .conn
+            .query(cmd)
+            .await
+            .map_err(|e| wrap(from_redis(e)))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
 #[async_trait]
 impl KeyValueStore for RedisStore {
     fn capabilities(&self) -> Capabilities {
@@ -447,33 +476,11 @@ impl KeyValueStore for RedisStore {
     }
 
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        Ok(self.delete_many(collection, &[key]).await? > 0)
+        Ok(self.delete_keys("delete", collection, &[key]).await? > 0)
     }
 
     async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        let op = if keys.len() == 1 {
-            "delete"
-        } else {
-            "delete_many"
-        };
-        let wrap = ctx(op, collection);
-        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
-            return Err(wrap(e));
-        }
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let mut cmd = redis::cmd("DEL");
-        for key in keys {
-            cmd.arg(self.inner.layout.key_arg(collection, key));
-        }
-        let n: u64 = self
-            .inner
-            .conn
-            .query(cmd)
-            .await
-            .map_err(|e| wrap(from_redis(e)))?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        self.delete_keys("delete_many", collection, keys).await
     }
 
     async fn keys(&self, collection: &str) -> Result<Vec<String>> {

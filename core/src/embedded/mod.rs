@@ -241,6 +241,28 @@ impl<E: Engine> EmbeddedStore<E> {
         binary::encode_parts(Some(now), rules::expires_at(now, ttl), value)
     }
 
+    /// `delete` and `delete_many`, with errors naming the operation called.
+    async fn delete_keys(
+        &self,
+        op: &'static str,
+        collection: &str,
+        keys: &[&str],
+    ) -> Result<usize> {
+        self.caps
+            .check_many(collection, keys.iter().copied())
+            .map_err(ctx(self.backend, op, collection))?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let pks: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|k| binary::physical_key(collection, k))
+            .collect();
+        let now = SystemTime::now();
+        self.run(op, collection, move |engine| engine.delete_many(&pks, now))
+            .await
+    }
+
     fn check_put(
         &self,
         collection: &str,
@@ -418,25 +440,11 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
     }
 
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        Ok(self.delete_many(collection, &[key]).await? > 0)
+        Ok(self.delete_keys("delete", collection, &[key]).await? > 0)
     }
 
     async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.caps
-            .check_many(collection, keys.iter().copied())
-            .map_err(ctx(self.backend, "delete_many", collection))?;
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let pks: Vec<Vec<u8>> = keys
-            .iter()
-            .map(|k| binary::physical_key(collection, k))
-            .collect();
-        let now = SystemTime::now();
-        self.run("delete_many", collection, move |engine| {
-            engine.delete_many(&pks, now)
-        })
-        .await
+        self.delete_keys("delete_many", collection, keys).await
     }
 
     async fn keys(&self, collection: &str) -> Result<Vec<String>> {

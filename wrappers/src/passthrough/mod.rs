@@ -325,6 +325,16 @@ impl<S: KeyValueStore> PassthroughStore<S> {
     }
 }
 
+/// A read served by a remote load names the caller's operation (a `get` loads with `ttl`), and
+/// this layer where the error came from a load shared with another caller.
+fn served_as(operation: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
+    move |e| {
+        e.in_operation(operation)
+            .with_backend("passthrough")
+            .with_collection(collection)
+    }
+}
+
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
@@ -337,7 +347,10 @@ impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
             self.shared.counters.local_hits.fetch_add(1, Relaxed);
             return Ok(Some(v));
         }
-        Ok(self.load(collection, key).await?.map(|e| e.value))
+        let loaded = self.load(collection, key).await;
+        Ok(loaded
+            .map_err(served_as("get", collection))?
+            .map(|e| e.value))
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
@@ -354,7 +367,10 @@ impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
             return Ok(found);
         }
         let ks: Vec<&str> = missing.iter().map(|&i| keys[i]).collect();
-        let loaded = self.load_many(collection, &ks).await?;
+        let loaded = self
+            .load_many(collection, &ks)
+            .await
+            .map_err(served_as("get_many", collection))?;
         for (i, entry) in missing.into_iter().zip(loaded) {
             found[i] = entry.map(|e| e.value);
         }
@@ -362,11 +378,13 @@ impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.load(collection, key).await
+        let loaded = self.load(collection, key).await;
+        loaded.map_err(served_as("ttl", collection))
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.load_many(collection, keys).await
+        let loaded = self.load_many(collection, keys).await;
+        loaded.map_err(served_as("ttl_many", collection))
     }
 
     async fn put(

@@ -8,6 +8,10 @@ use stowage_core::{
 };
 
 use super::DEFAULT_SEPARATOR;
+use crate::context::context;
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "collection_prefix";
 
 /// Stores collection `c` as `{prefix}{separator}c`; see the [module docs](super).
 ///
@@ -68,8 +72,11 @@ pub struct CollectionPrefixStore<S> {
 }
 
 impl<S: KeyValueStore> CollectionPrefixStore<S> {
-    fn map(&self, collection: &str) -> Result<String> {
-        self.capabilities().check_collection(collection)?;
+    /// The inner collection of `collection`, checked first (errors name this layer and `op`).
+    fn map(&self, op: &'static str, collection: &str) -> Result<String> {
+        self.capabilities()
+            .check_collection(collection)
+            .map_err(context(LAYER, op, collection))?;
         Ok(format!("{}{collection}", self.head))
     }
 
@@ -100,19 +107,23 @@ impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        self.inner.get(&self.map(collection)?, key).await
+        self.inner.get(&self.map("get", collection)?, key).await
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        self.inner.get_many(&self.map(collection)?, keys).await
+        self.inner
+            .get_many(&self.map("get_many", collection)?, keys)
+            .await
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.inner.ttl(&self.map(collection)?, key).await
+        self.inner.ttl(&self.map("ttl", collection)?, key).await
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.inner.ttl_many(&self.map(collection)?, keys).await
+        self.inner
+            .ttl_many(&self.map("ttl_many", collection)?, keys)
+            .await
     }
 
     async fn put(
@@ -123,7 +134,7 @@ impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
         ttl: Option<Duration>,
     ) -> Result<()> {
         self.inner
-            .put(&self.map(collection)?, key, value, ttl)
+            .put(&self.map("put", collection)?, key, value, ttl)
             .await
     }
 
@@ -134,20 +145,24 @@ impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
         ttl: Option<Duration>,
     ) -> Result<()> {
         self.inner
-            .put_many(&self.map(collection)?, entries, ttl)
+            .put_many(&self.map("put_many", collection)?, entries, ttl)
             .await
     }
 
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(&self.map(collection)?, key).await
+        self.inner
+            .delete(&self.map("delete", collection)?, key)
+            .await
     }
 
     async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(&self.map(collection)?, keys).await
+        self.inner
+            .delete_many(&self.map("delete_many", collection)?, keys)
+            .await
     }
 
     async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(&self.map(collection)?).await
+        self.inner.keys(&self.map("keys", collection)?).await
     }
 
     async fn collections(&self) -> Result<Vec<String>> {
@@ -155,7 +170,9 @@ impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
     }
 
     async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(&self.map(collection)?).await
+        self.inner
+            .destroy_collection(&self.map("destroy_collection", collection)?)
+            .await
     }
 
     async fn destroy(&self) -> Result<bool> {

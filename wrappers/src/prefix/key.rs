@@ -8,6 +8,10 @@ use stowage_core::{
 };
 
 use super::DEFAULT_SEPARATOR;
+use crate::context::context;
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "key_prefix";
 
 /// Stores key `k` as `{prefix}{separator}k`; see the [module docs](super).
 ///
@@ -69,13 +73,16 @@ pub struct KeyPrefixStore<S> {
 }
 
 impl<S: KeyValueStore> KeyPrefixStore<S> {
-    fn map(&self, key: &str) -> Result<String> {
-        self.capabilities().check_key(key)?;
+    /// The inner key of `key`, checked first (errors name this layer and `op`).
+    fn map(&self, op: &'static str, collection: &str, key: &str) -> Result<String> {
+        self.capabilities()
+            .check_key(key)
+            .map_err(context(LAYER, op, collection))?;
         Ok(format!("{}{key}", self.head))
     }
 
-    fn map_all(&self, keys: &[&str]) -> Result<Vec<String>> {
-        keys.iter().map(|k| self.map(k)).collect()
+    fn map_all(&self, op: &'static str, collection: &str, keys: &[&str]) -> Result<Vec<String>> {
+        keys.iter().map(|k| self.map(op, collection, k)).collect()
     }
 
     fn own_keys(&self, inner_keys: Vec<String>) -> Vec<String> {
@@ -116,20 +123,24 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        self.inner.get(collection, &self.map(key)?).await
+        self.inner
+            .get(collection, &self.map("get", collection, key)?)
+            .await
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        let keys = self.map_all(keys)?;
+        let keys = self.map_all("get_many", collection, keys)?;
         self.inner.get_many(collection, &refs(&keys)).await
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.inner.ttl(collection, &self.map(key)?).await
+        self.inner
+            .ttl(collection, &self.map("ttl", collection, key)?)
+            .await
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        let keys = self.map_all(keys)?;
+        let keys = self.map_all("ttl_many", collection, keys)?;
         self.inner.ttl_many(collection, &refs(&keys)).await
     }
 
@@ -141,7 +152,7 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
         ttl: Option<Duration>,
     ) -> Result<()> {
         self.inner
-            .put(collection, &self.map(key)?, value, ttl)
+            .put(collection, &self.map("put", collection, key)?, value, ttl)
             .await
     }
 
@@ -153,7 +164,7 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
     ) -> Result<()> {
         let keys = entries
             .iter()
-            .map(|(k, _)| self.map(k))
+            .map(|(k, _)| self.map("put_many", collection, k))
             .collect::<Result<Vec<_>>>()?;
         let mapped: Vec<(&str, Value)> = keys
             .iter()
@@ -164,11 +175,13 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
     }
 
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, &self.map(key)?).await
+        self.inner
+            .delete(collection, &self.map("delete", collection, key)?)
+            .await
     }
 
     async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        let keys = self.map_all(keys)?;
+        let keys = self.map_all("delete_many", collection, keys)?;
         self.inner.delete_many(collection, &refs(&keys)).await
     }
 
@@ -193,7 +206,9 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
         if !self.capabilities().destroy_collection {
             return Err(Error::unsupported("destroy_collection"));
         }
-        self.capabilities().check_collection(collection)?;
+        self.capabilities()
+            .check_collection(collection)
+            .map_err(context(LAYER, "destroy_collection", collection))?;
         self.destroy_own(collection).await
     }
 

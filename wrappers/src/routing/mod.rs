@@ -34,6 +34,11 @@ use stowage_core::{
     Capabilities, DynStore, Entry, Error, KeyValueStore, Layer, Result, Value, async_trait,
 };
 
+use crate::context::context;
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "routing";
+
 /// Which collections a route takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -168,7 +173,9 @@ impl<S: KeyValueStore> KeyValueStore for RoutingStore<S> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        self.capabilities().check_value(value.len(), ttl)?;
+        self.capabilities()
+            .check_value(value.len(), ttl)
+            .map_err(context(LAYER, "put", collection))?;
         self.target(collection)
             .put(collection, key, value, ttl)
             .await
@@ -182,7 +189,8 @@ impl<S: KeyValueStore> KeyValueStore for RoutingStore<S> {
     ) -> Result<()> {
         let caps = self.capabilities();
         for (_, v) in entries {
-            caps.check_value(v.len(), ttl)?;
+            caps.check_value(v.len(), ttl)
+                .map_err(context(LAYER, "put_many", collection))?;
         }
         self.target(collection)
             .put_many(collection, entries, ttl)

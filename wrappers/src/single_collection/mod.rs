@@ -31,8 +31,13 @@ use stowage_core::{
     Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait, rules,
 };
 
+use crate::context::context;
+
 /// The separator between collection and key, as in py-key-value.
 pub const DEFAULT_SEPARATOR: &str = "__";
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "single_collection";
 
 #[derive(Debug)]
 struct Config {
@@ -97,7 +102,13 @@ impl<S: KeyValueStore> SingleCollectionStore<S> {
         &self.config.single
     }
 
-    fn check_collection(&self, collection: &str) -> Result<()> {
+    /// Check `collection` (errors name this layer and `op`).
+    fn check_collection(&self, op: &'static str, collection: &str) -> Result<()> {
+        self.check_collection_rules(collection)
+            .map_err(context(LAYER, op, collection))
+    }
+
+    fn check_collection_rules(&self, collection: &str) -> Result<()> {
         self.capabilities().check_collection(collection)?;
         if collection.contains(&self.config.separator) {
             return Err(Error::new(
@@ -111,15 +122,18 @@ impl<S: KeyValueStore> SingleCollectionStore<S> {
         Ok(())
     }
 
-    fn map(&self, collection: &str, key: &str) -> Result<String> {
-        self.check_collection(collection)?;
-        self.capabilities().check_key(key)?;
+    /// The inner key of `key` in `collection`, both checked (errors name this layer and `op`).
+    fn map(&self, op: &'static str, collection: &str, key: &str) -> Result<String> {
+        self.check_collection(op, collection)?;
+        self.capabilities()
+            .check_key(key)
+            .map_err(context(LAYER, op, collection))?;
         Ok(format!("{collection}{}{key}", self.config.separator))
     }
 
-    fn map_all(&self, collection: &str, keys: &[&str]) -> Result<Vec<String>> {
-        self.check_collection(collection)?;
-        keys.iter().map(|k| self.map(collection, k)).collect()
+    fn map_all(&self, op: &'static str, collection: &str, keys: &[&str]) -> Result<Vec<String>> {
+        self.check_collection(op, collection)?;
+        keys.iter().map(|k| self.map(op, collection, k)).collect()
     }
 
     async fn own_keys(&self, collection: &str) -> Result<Vec<String>> {
@@ -163,22 +177,22 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        let key = self.map(collection, key)?;
+        let key = self.map("get", collection, key)?;
         self.inner.get(self.single(), &key).await
     }
 
     async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        let keys = self.map_all(collection, keys)?;
+        let keys = self.map_all("get_many", collection, keys)?;
         self.inner.get_many(self.single(), &refs(&keys)).await
     }
 
     async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        let key = self.map(collection, key)?;
+        let key = self.map("ttl", collection, key)?;
         self.inner.ttl(self.single(), &key).await
     }
 
     async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        let keys = self.map_all(collection, keys)?;
+        let keys = self.map_all("ttl_many", collection, keys)?;
         self.inner.ttl_many(self.single(), &refs(&keys)).await
     }
 
@@ -189,7 +203,7 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        let key = self.map(collection, key)?;
+        let key = self.map("put", collection, key)?;
         self.inner.put(self.single(), &key, value, ttl).await
     }
 
@@ -199,10 +213,10 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
         entries: &[(&str, Value)],
         ttl: Option<Duration>,
     ) -> Result<()> {
-        self.check_collection(collection)?;
+        self.check_collection("put_many", collection)?;
         let keys = entries
             .iter()
-            .map(|(k, _)| self.map(collection, k))
+            .map(|(k, _)| self.map("put_many", collection, k))
             .collect::<Result<Vec<_>>>()?;
         let mapped: Vec<(&str, Value)> = keys
             .iter()
@@ -213,17 +227,17 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
     }
 
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        let key = self.map(collection, key)?;
+        let key = self.map("delete", collection, key)?;
         self.inner.delete(self.single(), &key).await
     }
 
     async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        let keys = self.map_all(collection, keys)?;
+        let keys = self.map_all("delete_many", collection, keys)?;
         self.inner.delete_many(self.single(), &refs(&keys)).await
     }
 
     async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.check_collection(collection)?;
+        self.check_collection("keys", collection)?;
         self.own_keys(collection).await
     }
 
@@ -246,8 +260,12 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
         if !self.capabilities().destroy_collection {
             return Err(Error::unsupported("destroy_collection"));
         }
-        self.check_collection(collection)?;
-        let keys = self.map_all(collection, &refs(&self.own_keys(collection).await?))?;
+        self.check_collection("destroy_collection", collection)?;
+        let keys = self.map_all(
+            "destroy_collection",
+            collection,
+            &refs(&self.own_keys(collection).await?),
+        )?;
         Ok(self.inner.delete_many(self.single(), &refs(&keys)).await? > 0)
     }
 

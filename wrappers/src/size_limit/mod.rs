@@ -28,6 +28,11 @@ use stowage_core::{
     Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
 };
 
+use crate::context::context;
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "size_limit";
+
 /// What to do with a value outside the limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -143,10 +148,17 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        if !self.limits.admit(&value)? {
+        if !self
+            .limits
+            .admit(&value)
+            .map_err(context(LAYER, "put", collection))?
+        {
             // Skipped, but bad input is still refused.
-            self.inner.capabilities().check(collection, key)?;
-            return stowage_core::rules::check_ttl(ttl);
+            self.inner
+                .capabilities()
+                .check(collection, key)
+                .map_err(context(LAYER, "put", collection))?;
+            return stowage_core::rules::check_ttl(ttl).map_err(context(LAYER, "put", collection));
         }
         self.inner.put(collection, key, value, ttl).await
     }
@@ -159,7 +171,11 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
     ) -> Result<()> {
         let mut kept = Vec::with_capacity(entries.len());
         for (k, v) in entries {
-            if self.limits.admit(v)? {
+            if self
+                .limits
+                .admit(v)
+                .map_err(context(LAYER, "put_many", collection))?
+            {
                 kept.push((*k, v.clone()));
             }
         }
@@ -168,8 +184,9 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
         }
         self.inner
             .capabilities()
-            .check_many(collection, entries.iter().map(|(k, _)| *k))?;
-        stowage_core::rules::check_ttl(ttl)?;
+            .check_many(collection, entries.iter().map(|(k, _)| *k))
+            .map_err(context(LAYER, "put_many", collection))?;
+        stowage_core::rules::check_ttl(ttl).map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, &kept, ttl).await
     }
 

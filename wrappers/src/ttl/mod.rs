@@ -41,6 +41,11 @@ use stowage_core::{
     Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait, rules,
 };
 
+use crate::context::context;
+
+/// The name this layer gives the errors it raises itself.
+const LAYER: &str = "ttl";
+
 /// Builds a [`TtlLayer`].
 #[derive(Debug, Clone, Default)]
 #[must_use]
@@ -164,7 +169,10 @@ impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        let ttl = self.layer.effective_ttl(ttl)?;
+        let ttl = self
+            .layer
+            .effective_ttl(ttl)
+            .map_err(context(LAYER, "put", collection))?;
         self.inner.put(collection, key, value, ttl).await
     }
 
@@ -174,7 +182,10 @@ impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
         entries: &[(&str, Value)],
         ttl: Option<Duration>,
     ) -> Result<()> {
-        let ttl = self.layer.effective_ttl(ttl)?;
+        let ttl = self
+            .layer
+            .effective_ttl(ttl)
+            .map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, entries, ttl).await
     }
 

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod concurrency;
 pub mod delete;
 pub mod enumerate;
+pub mod errors;
 pub mod expiry;
 pub mod handles;
 pub mod names;
@@ -63,6 +64,7 @@ macro_rules! __with_conformance_cases {
             names::zero_ttl_is_refused,
             names::negative_and_huge_ttls_are_refused,
             names::bad_batch_writes_nothing,
+            errors::every_error_names_its_backend_and_operation,
             enumerate::keys_lists_every_key,
             enumerate::keys_of_unknown_collection_is_empty,
             enumerate::collections_lists_collections,
