@@ -240,31 +240,32 @@ fn the_python_anchor_runs_the_real_package() {
     );
 }
 
+/// A short run of `args` (0.2 s per row, no warm-up, 100 keys) that must succeed: its output and
+/// the directory holding its files.
+fn short_run(args: &[&str]) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = args.to_vec();
+    all.extend(["--duration", "0.2", "--warmup", "0", "--keys", "100"]);
+    all.extend(["--out", dir.path().to_str().unwrap()]);
+    let out = bench(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (String::from_utf8_lossy(&out.stdout).into_owned(), dir)
+}
+
 #[test]
 fn rounds_keep_one_row_per_run_and_report_the_spread() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = bench(&[
+    let (stdout, dir) = short_run(&[
         "--backends",
         "memory,moka",
         "--workloads",
         "c",
         "--rounds",
         "3",
-        "--duration",
-        "0.2",
-        "--warmup",
-        "0",
-        "--keys",
-        "100",
-        "--out",
-        dir.path().to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("memory / moka on read-only: median"),
         "no spread line in:\n{stdout}"
@@ -398,8 +399,7 @@ fn list_names_every_backend_in_aligned_columns() {
 /// and bare, and each stack is compared with the first.
 #[test]
 fn wrapper_stacks_are_rows_of_their_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = bench(&[
+    let (stdout, _dir) = short_run(&[
         "--backends",
         "memory,moka",
         "--wrappers",
@@ -408,21 +408,7 @@ fn wrapper_stacks_are_rows_of_their_own() {
         "fernet,stats",
         "--workloads",
         "b",
-        "--duration",
-        "0.2",
-        "--warmup",
-        "0",
-        "--keys",
-        "100",
-        "--out",
-        dir.path().to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let rows: Vec<&str> = stdout
         .lines()
         .filter(|l| l.contains(" | "))
