@@ -48,5 +48,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use handles::{Collection, DEFAULT_COLLECTION, KeyValueStoreExt, Typed};
 pub use layer::{Identity, Layer, Stack};
 pub use read_path::ReadPath;
-pub use store::{__BoxFuture, DynStore, KeyValueStore};
+pub use store::{__private, DynStore, KeyValueStore};
 pub use value::Value;

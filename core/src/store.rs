@@ -175,9 +175,13 @@ macro_rules! delegate_store {
 /// (`&**self`) or `field NAME` (`&self.NAME`).
 /// The future every `KeyValueStore` method returns, as `#[async_trait]` spells it; used by the
 /// forwarding impls of [`delegate_store!`].
+/// Items the crate's macros expand to; not part of the API.
 #[doc(hidden)]
-pub type __BoxFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+pub mod __private {
+    /// The future a forwarded method returns, as `#[async_trait]` writes it.
+    pub type BoxFuture<'a, T> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<T>> + Send + 'a>>;
+}
 
 #[doc(hidden)]
 #[macro_export]
@@ -222,7 +226,7 @@ macro_rules! __store_impl {
         fn $name<'life0, $($life,)* 'async_trait>(
             &'life0 self,
             $($arg: $arg_ty),*
-        ) -> $crate::__BoxFuture<'async_trait, $out>
+        ) -> $crate::__private::BoxFuture<'async_trait, $out>
         where
             'life0: 'async_trait,
             $($life: 'async_trait,)*

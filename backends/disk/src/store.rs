@@ -62,7 +62,7 @@ impl DiskStore {
         let core = Core::new(db, config.durability)?;
         let caps =
             Capabilities::all(Expiry::Emulated).with_max_value_len(Some(config.max_value_len));
-        let mut store = EmbeddedStore::new(BACKEND, core, caps).read_path(config.read_path);
+        let mut store = EmbeddedStore::new(BACKEND, core, caps).with_read_path(config.read_path);
         if let Some(every) = config.sweep_interval {
             store = store.sweep_every(every)?;
         }
@@ -85,7 +85,7 @@ impl DiskStore {
 
     /// Where reads run; see [`ReadPath`].
     pub fn read_path(&self) -> ReadPath {
-        self.store.configured_read_path()
+        self.store.read_path()
     }
 
     /// Make every write so far durable (an fsynced empty commit). Only needed with

@@ -80,7 +80,7 @@ impl RocksDbStore {
         let core = Core::new(db, config.durability);
         let caps =
             Capabilities::all(Expiry::Approximate).with_max_value_len(Some(config.max_value_len));
-        let store = EmbeddedStore::new(BACKEND, core, caps).read_path(config.read_path);
+        let store = EmbeddedStore::new(BACKEND, core, caps).with_read_path(config.read_path);
         Ok(RocksDbStore {
             store,
             path: config.path.into(),
@@ -100,7 +100,7 @@ impl RocksDbStore {
 
     /// Where reads run; see [`ReadPath`].
     pub fn read_path(&self) -> ReadPath {
-        self.store.configured_read_path()
+        self.store.read_path()
     }
 
     /// Flush the memtable to an SST file and fsync the WAL: everything written so far is on

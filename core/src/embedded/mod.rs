@@ -125,7 +125,7 @@ pub trait Engine: Send + Sync + 'static {
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
 /// let store = EmbeddedStore::new("toy", Toy::default(), Capabilities::all(Expiry::Emulated))
-///     .read_path(ReadPath::Inline);
+///     .with_read_path(ReadPath::Inline);
 /// store.put("c", "k", Value::from_json(r#"{"a":1}"#)?, None).await?;
 /// assert_eq!(store.get("c", "k").await?.unwrap().as_str(), r#"{"a":1}"#);
 /// # Ok(()) }
@@ -188,7 +188,7 @@ impl<E: Engine> EmbeddedStore<E> {
 
     /// Where point reads run; see [`ReadPath`].
     #[must_use]
-    pub fn read_path(mut self, read_path: ReadPath) -> Self {
+    pub fn with_read_path(mut self, read_path: ReadPath) -> Self {
         self.read_path = read_path;
         self
     }
@@ -209,8 +209,8 @@ impl<E: Engine> EmbeddedStore<E> {
         Ok(self)
     }
 
-    /// The configured read path.
-    pub fn configured_read_path(&self) -> ReadPath {
+    /// The read path this store was built with.
+    pub fn read_path(&self) -> ReadPath {
         self.read_path
     }
 

@@ -67,7 +67,7 @@ struct During {
 /// ticks every 10 ms.
 async fn during_a_read(read_path: ReadPath) -> During {
     let store = EmbeddedStore::new("slow", Slow::default(), Capabilities::all(Expiry::Emulated))
-        .read_path(read_path);
+        .with_read_path(read_path);
     let value = Value::from_json(r#"{"a": 1}"#).unwrap();
     store.put("c", "k", value.clone(), None).await.unwrap();
     let ticks = Arc::new(AtomicUsize::new(0));
