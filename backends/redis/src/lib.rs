@@ -4,9 +4,9 @@
 
 mod coalesce;
 mod config;
-mod conn;
 mod error;
 mod layout;
+mod pool;
 mod slots;
 mod store;
 

@@ -16,9 +16,9 @@ use tokio::runtime::Handle;
 
 use crate::coalesce::{Coalescer, Target};
 use crate::config::RedisConfig;
-use crate::conn::{Conn, Pool};
 use crate::error::{BACKEND, config, from_redis};
 use crate::layout::{Layout, write_joined};
+use crate::pool::Pool;
 use crate::slots::{self, Primaries, SlotMap, Table};
 
 /// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
@@ -55,7 +55,7 @@ pub struct RedisStore {
 
 #[derive(Debug)]
 struct Inner {
-    conn: Conn,
+    conn: Arc<Coalescer>,
     layout: Layout,
     caps: Capabilities,
     scan_count: usize,
@@ -132,7 +132,7 @@ impl RedisStore {
         // retryable error, and the first call after it is back reconnects at once.
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(cfg.connect_timeout))
-            // Every call on these connections is bounded by `timeout` already (`Conn`, the
+            // Every call on these connections is bounded by `timeout` already (the coalescer, the
             // coalescer); a second timer here would only repeat it (a timed-out answer does not
             // reconnect).
             .set_response_timeout(None)
@@ -150,7 +150,7 @@ impl RedisStore {
             let settings = info.redis_settings().clone();
             let mut builder = ClusterClientBuilder::new(vec![info])
                 .connection_timeout(cfg.connect_timeout)
-                // One deadline per call, retries and redirections included (`Conn` adds no
+                // One deadline per call, retries and redirections included (the coalescer adds no
                 // timer of its own for a cluster); a per-attempt timeout as long as the whole
                 // would only repeat it.
                 .overall_response_timeout(Some(cfg.timeout))
@@ -200,7 +200,7 @@ impl RedisStore {
         let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
         Ok(RedisStore {
             inner: Arc::new(Inner {
-                conn: Conn::new(coalescer),
+                conn: Arc::new(coalescer),
                 layout: Layout::new(resolved.namespace.as_deref()),
                 caps,
                 scan_count: cfg.scan_count,
@@ -595,7 +595,7 @@ mod tests {
 
     /// (sent as themselves, pipelines, calls in pipelines, calls sent again one by one)
     fn stats(store: &RedisStore) -> (u64, u64, u64, u64) {
-        let s = store.inner.conn.coalescer().stats();
+        let s = store.inner.conn.stats();
         (
             s.direct.load(Ordering::Relaxed),
             s.pipelines.load(Ordering::Relaxed),
@@ -709,7 +709,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_stale_slot_map_sends_calls_again_and_is_read_again() {
         let store = store_at(&cluster_url(), "stale-map", true).await;
-        let map = Arc::clone(store.inner.conn.coalescer().slot_map().unwrap());
+        let map = Arc::clone(store.inner.conn.slot_map().unwrap());
         let real = map.current();
         // Every slot on one primary: calls for the other primaries' keys go to the wrong node.
         let (host, port) = real.node(0).clone();
@@ -734,7 +734,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn connections_follow_the_primaries_of_the_map() {
         let store = store_at(&cluster_url(), "primaries", true).await;
-        let map = Arc::clone(store.inner.conn.coalescer().slot_map().unwrap());
+        let map = Arc::clone(store.inner.conn.slot_map().unwrap());
         let real = map.current();
         let nodes: Vec<(String, u16)> = real.primaries().into_iter().collect();
         assert!(nodes.len() >= 2, "{nodes:?}");

@@ -1,71 +1,21 @@
-//! Thin helpers over the two kinds of Redis connection: one node behind a
-//! [`ConnectionManager`] (reconnects by itself) or a
-//! [`ClusterConnection`](redis::cluster_async::ClusterConnection) (follows slots and reconnects
-//! by itself).
+//! The commands the store sends, over the coalescer's target: one node or a cluster, each round
+//! trip within the deadline.
 
-use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use futures_util::future::try_join_all;
-use redis::aio::ConnectionManager;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult};
 
-use crate::coalesce::{Coalescer, Target};
+use super::{Coalescer, Target};
+use crate::pool::within;
 use crate::slots;
 
-/// A connection to one node or to a cluster (the coalescer's [`Target`]), with a deadline on
-/// every round trip; cloning is cheap and shares it. On a single node every command of
-/// [`query`](Conn::query) goes through the coalescer; in a cluster, those of
-/// [`query_idempotent`](Conn::query_idempotent).
-#[derive(Clone, Debug)]
-pub(crate) struct Conn {
-    coalescer: Arc<Coalescer>,
-}
-
-/// Multiplexed connections to one node, each reconnecting by itself, handed out in turn.
-#[derive(Clone)]
-pub(crate) struct Pool {
-    conns: Arc<[ConnectionManager]>,
-    next: Arc<AtomicUsize>,
-}
-
-impl Pool {
-    /// A pool of `conns`; at least one.
-    pub(crate) fn new(conns: Vec<ConnectionManager>) -> Self {
-        assert!(!conns.is_empty(), "a pool needs a connection");
-        Pool {
-            conns: conns.into(),
-            next: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    /// The next connection in turn.
-    pub(crate) fn pick(&self) -> ConnectionManager {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
-        self.conns[i].clone()
-    }
-}
-
-impl Conn {
-    pub(crate) fn new(coalescer: Coalescer) -> Self {
-        Conn {
-            coalescer: Arc::new(coalescer),
-        }
-    }
-
-    /// The coalescer of this connection's calls.
-    #[cfg(test)]
-    pub(crate) fn coalescer(&self) -> &Coalescer {
-        &self.coalescer
-    }
-
+impl Coalescer {
     /// The cluster client's connection; `None` on a single node.
     #[cfg(test)]
     pub(crate) fn cluster_connection(&self) -> Option<&redis::cluster_async::ClusterConnection> {
-        match self.coalescer.target() {
+        match self.target() {
             Target::Node(_) => None,
             Target::Cluster { conn, .. } => Some(conn),
         }
@@ -73,7 +23,7 @@ impl Conn {
 
     /// Whether this is a cluster connection.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self.coalescer.target(), Target::Cluster { .. })
+        matches!(self.target(), Target::Cluster { .. })
     }
 
     /// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
@@ -83,15 +33,15 @@ impl Conn {
         if self.is_cluster() {
             return fut.await;
         }
-        within(self.coalescer.timeout(), fut).await
+        within(self.timeout(), fut).await
     }
 
     /// Run one command: on a single node in the next pipeline of concurrent calls (see
-    /// [`Coalescer`]); in a cluster as itself, where the client splits multi-key `MGET`/`DEL` by
+    /// [`Coalescer::coalesced`]); in a cluster as itself, where the client splits multi-key `MGET`/`DEL` by
     /// slot.
-    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
-        match self.coalescer.target() {
-            Target::Node(_) => self.coalescer.query(cmd).await,
+    pub(crate) async fn query<T: FromRedisValue>(self: &Arc<Self>, cmd: Cmd) -> RedisResult<T> {
+        match self.target() {
+            Target::Node(_) => self.coalesced(cmd).await,
             Target::Cluster { conn, .. } => cmd.query_async(&mut conn.clone()).await,
         }
     }
@@ -99,8 +49,11 @@ impl Conn {
     /// Run one single-key command that may run twice with the same effect (`GET`, `SET`): in the
     /// next pipeline of concurrent calls on a single node and in a cluster, where a pipeline that
     /// reached a primary no longer serving one of its keys is sent again call by call.
-    pub(crate) async fn query_idempotent<T: FromRedisValue>(&self, cmd: Cmd) -> RedisResult<T> {
-        self.coalescer.query(cmd).await
+    pub(crate) async fn query_idempotent<T: FromRedisValue>(
+        self: &Arc<Self>,
+        cmd: Cmd,
+    ) -> RedisResult<T> {
+        self.coalesced(cmd).await
     }
 
     /// Run independent single-key commands: one pipeline on a single node, concurrent commands
@@ -110,7 +63,7 @@ impl Conn {
     }
 
     async fn run_all_unbounded(&self, cmds: Vec<Cmd>) -> RedisResult<()> {
-        match self.coalescer.target() {
+        match self.target() {
             Target::Node(c) => {
                 let mut pipe = Pipeline::with_capacity(cmds.len());
                 for cmd in cmds {
@@ -133,7 +86,7 @@ impl Conn {
     /// Keys that are not UTF-8 are not this store's and are left out.
     pub(crate) async fn scan_all(&self, pattern: &str, count: usize) -> RedisResult<Vec<String>> {
         let mut out = Vec::new();
-        match self.coalescer.target() {
+        match self.target() {
             Target::Node(c) => {
                 scan_loop(pattern, count, &mut out, |cmd| {
                     let mut c = c.pick();
@@ -160,22 +113,6 @@ impl Conn {
             }
         }
         Ok(out)
-    }
-}
-
-/// `fut`, or a timeout error (an I/O `TimedOut`, so it maps to a retryable `Timeout`) once
-/// `timeout` passes.
-pub(crate) async fn within<T>(
-    timeout: Duration,
-    fut: impl Future<Output = RedisResult<T>>,
-) -> RedisResult<T> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("no answer from Redis within {timeout:?}"),
-        )
-        .into()),
     }
 }
 
