@@ -20,6 +20,13 @@ pub const ENCRYPTION_VERSION_KEY: &str = "__encryption_version__";
 pub const ENCRYPTION_VERSION: i64 = 1;
 
 const PREFIX: &str = "{\"__encrypted_data__\":\"";
+
+/// The "current time" given to the `fernet` crate when decrypting: past any token's timestamp,
+/// so a token stamped in the future by a writer whose clock runs ahead opens, as it does in
+/// Python's `cryptography` when no TTL is asked for (the crate alone refuses tokens stamped more
+/// than 60 s ahead). No TTL is checked, so the time is used for nothing else; half of `u64`
+/// leaves room for the crate's own `+ 60`.
+const ANY_TIME: u64 = u64::MAX / 2;
 const SUFFIX: &str = "\",\"__encryption_version__\":1}";
 
 /// What a stored value turned out to be.
@@ -140,7 +147,7 @@ impl Cipher {
         let token = STANDARD.decode_to_vec(data).map_err(|_| failed())?;
         let token = std::str::from_utf8(&token).map_err(|_| failed())?;
         for (index, key) in self.keys.iter().enumerate() {
-            if let Ok(plain) = key.fernet.decrypt(token) {
+            if let Ok(plain) = key.fernet.decrypt_at_time(token, None, ANY_TIME) {
                 let value = Value::from_stored(&plain).map_err(|e| {
                     corrupted(format!(
                         "decrypted data is not a JSON object: {}",
@@ -157,6 +164,28 @@ impl Cipher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer whose clock runs an hour ahead stamps its tokens in the future; they open.
+    #[test]
+    fn tokens_stamped_in_the_future_open() {
+        let key = FernetKey::from_base64(&FernetKey::generate_text()).unwrap();
+        let cipher = Cipher::new(vec![key.clone()]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        for ahead in [61, 3600, 10 * 365 * 24 * 3600] {
+            let token = key.fernet.encrypt_at_time(br#"{"a":1}"#, now + ahead);
+            let mut text = PREFIX.to_owned();
+            STANDARD.encode_append(token.as_bytes(), &mut text);
+            text.push_str(SUFFIX);
+            match cipher.open(&Value::from_json(text).unwrap()) {
+                Ok(Opened::Decrypted(value, 0)) => assert_eq!(value.as_str(), r#"{"a":1}"#),
+                Ok(_) => panic!("{ahead} s ahead: not decrypted with the primary key"),
+                Err(e) => panic!("{ahead} s ahead: {e}"),
+            }
+        }
+    }
 
     #[test]
     fn envelope_len_is_exact() {
