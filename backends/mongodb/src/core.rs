@@ -28,6 +28,16 @@ pub const MAX_DOCUMENT_LEN: usize = 16 * 1024 * 1024;
 /// Errors with [`ErrorKind::InvalidValue`] for what BSON cannot hold: integers outside the
 /// signed 64-bit range and member names containing a NUL character.
 pub(crate) fn value_to_bson(value: &Value) -> Result<Document> {
+    if let Some(literal) = integer_beyond_i64(value.as_str()) {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "an integer of {} digits is outside the signed 64-bit range BSON stores \
+                 (it would be stored as a rounded double)",
+                literal.trim_start_matches('-').len()
+            ),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(value.as_str());
     match JsonToBson.deserialize(&mut de) {
         Ok(Bson::Document(d)) => Ok(d),
@@ -84,6 +94,48 @@ impl serde::Serialize for JsonView<'_> {
             other => other.serialize(s),
         }
     }
+}
+
+/// The first integer literal of `json` (outside strings) beyond the signed 64-bit range, which
+/// the JSON parser would hand over as a rounded `f64`: `123456789012345678901234567890` must be
+/// refused like `18446744073709551615`, not stored as `1.2345678901234568e29`. Literals with a
+/// fraction or an exponent are doubles in BSON as in Python, and are left alone.
+fn integer_beyond_i64(json: &str) -> Option<&str> {
+    let bytes = json.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            {
+                i += 1;
+            }
+            let literal = &json[start..i];
+            let integer = !literal.contains(['.', 'e', 'E']);
+            if integer && literal.parse::<i64>().is_err() {
+                return Some(literal);
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Builds a [`Bson`] tree from JSON, in document order, refusing what BSON cannot hold.
@@ -292,6 +344,27 @@ mod tests {
 
     fn v(text: &str) -> Value {
         Value::from_json(text).unwrap()
+    }
+
+    /// Integers beyond 64 bits are refused whatever their size, never stored rounded; strings
+    /// that look like them and doubles are kept.
+    #[test]
+    fn integers_bson_cannot_hold_are_refused_not_rounded() {
+        for text in [
+            r#"{"n":123456789012345678901234567890}"#,
+            r#"{"a":[1,{"n":-99999999999999999999}]}"#,
+            r#"{"n":18446744073709551615}"#,
+        ] {
+            let err = value_to_bson(&v(text)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidValue, "{text}");
+        }
+        for text in [
+            r#"{"s":"123456789012345678901234567890","e":"\\\"9"}"#,
+            r#"{"n":9223372036854775807,"m":-9223372036854775808}"#,
+            r#"{"x":1.5e300,"y":0.1000000000000000055511151231257827}"#,
+        ] {
+            assert!(value_to_bson(&v(text)).is_ok(), "{text}");
+        }
     }
 
     #[test]
