@@ -110,11 +110,16 @@ impl<S: KeyValueStore> SingleCollectionStore<S> {
 
     fn check_collection_rules(&self, collection: &str) -> Result<()> {
         self.capabilities().check_collection(collection)?;
-        if collection.contains(&self.config.separator) {
+        // Injective: the first separator of `collection{sep}key` must be the one written, so a
+        // collection may neither contain the separator nor end with the start of one (`a_` +
+        // `__` + `b` would read back as `a` + `__` + `_b`).
+        let sep = &self.config.separator;
+        if format!("{collection}{sep}").find(sep.as_str()) != Some(collection.len()) {
             return Err(Error::new(
                 ErrorKind::InvalidCollection,
                 format!(
-                    "collection name must not contain `{}` in a single-collection store",
+                    "collection name must not contain `{}` nor end with its start in a \
+                     single-collection store",
                     self.config.separator
                 ),
             ));
