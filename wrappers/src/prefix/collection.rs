@@ -35,7 +35,8 @@ pub struct CollectionPrefixLayer {
 
 impl CollectionPrefixLayer {
     /// Prefix collections with `prefix` and `__`. Errors with [`ErrorKind::Config`] when
-    /// `prefix` is empty or contains `::`.
+    /// `prefix` is empty, contains `::`, or contains the separator or ends with its start (then
+    /// two prefixes would share names: `a_` + `x` and `a` + `_x` are both `a___x`).
     pub fn new(prefix: &str) -> Result<Self> {
         Self::with_separator(prefix, DEFAULT_SEPARATOR)
     }
@@ -43,10 +44,14 @@ impl CollectionPrefixLayer {
     /// Prefix collections with `prefix` and `separator`.
     pub fn with_separator(prefix: &str, separator: &str) -> Result<Self> {
         let head = format!("{prefix}{separator}");
-        if prefix.is_empty() || rules::check_collection(&head, None).is_err() {
+        if prefix.is_empty()
+            || rules::check_collection(&head, None).is_err()
+            || !super::ends_at_its_separator(prefix, separator)
+        {
             return Err(Error::new(
                 ErrorKind::Config,
-                "collection prefix must be non-empty and must not contain `::`",
+                "collection prefix must be non-empty, must not contain `::` nor the separator, \
+                 and must not end with the separator's start",
             ));
         }
         Ok(CollectionPrefixLayer { head: head.into() })

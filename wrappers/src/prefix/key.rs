@@ -35,17 +35,19 @@ pub struct KeyPrefixLayer {
 
 impl KeyPrefixLayer {
     /// Prefix keys with `prefix` and `__`. Errors with [`ErrorKind::Config`] when `prefix` is
-    /// empty.
+    /// empty, or contains the separator or ends with its start (then two prefixes would share
+    /// keys: `a_` + `k` and `a` + `_k` are both `a___k`).
     pub fn new(prefix: &str) -> Result<Self> {
         Self::with_separator(prefix, DEFAULT_SEPARATOR)
     }
 
     /// Prefix keys with `prefix` and `separator`.
     pub fn with_separator(prefix: &str, separator: &str) -> Result<Self> {
-        if prefix.is_empty() {
+        if prefix.is_empty() || !super::ends_at_its_separator(prefix, separator) {
             return Err(Error::new(
                 ErrorKind::Config,
-                "key prefix must not be empty",
+                "key prefix must be non-empty, must not contain the separator, and must not end \
+                 with the separator's start",
             ));
         }
         Ok(KeyPrefixLayer {

@@ -16,3 +16,10 @@ pub use key::{KeyPrefixLayer, KeyPrefixStore};
 
 /// The separator between prefix and name, as in py-key-value.
 pub const DEFAULT_SEPARATOR: &str = "__";
+
+/// Whether the first `separator` of `prefix{separator}name` is always the one after `prefix`,
+/// whatever `name` is: `prefix` neither contains `separator` nor ends with the start of it. Then
+/// no two prefixes map two names to one.
+fn ends_at_its_separator(prefix: &str, separator: &str) -> bool {
+    !separator.is_empty() && format!("{prefix}{separator}").find(separator) == Some(prefix.len())
+}

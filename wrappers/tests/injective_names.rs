@@ -1,6 +1,7 @@
-//! The single-collection layout `collection__key` is injective: every pair of names the layer
-//! accepts reads back its own value, checked exhaustively over short names made of `a` and `_`
-//! (the separator's own character, where collisions would hide).
+//! The names layers build are injective: every pair of names the single-collection layout
+//! (`collection__key`) accepts reads back its own value, checked exhaustively over short names
+//! made of `a` and `_` (the separator's own character, where collisions would hide); prefixes
+//! that would make two prefixed stores share a name are refused.
 
 use serde_json::json;
 use stowage_core::{ErrorKind, KeyValueStore, KeyValueStoreExt, Value};
@@ -47,4 +48,27 @@ async fn every_accepted_pair_reads_back_its_own_value() {
         accepted.len() > names.len(),
         "too few names accepted to mean anything"
     );
+}
+
+/// Two prefix layers over one store never share a name: a prefix that contains the separator or
+/// ends with its start is refused.
+#[test]
+fn colliding_prefixes_are_refused() {
+    use stowage_wrappers::prefix::{CollectionPrefixLayer, KeyPrefixLayer};
+    for bad in ["a_", "a__b", "__"] {
+        assert_eq!(
+            CollectionPrefixLayer::new(bad).unwrap_err().kind(),
+            ErrorKind::Config,
+            "{bad}"
+        );
+        assert_eq!(
+            KeyPrefixLayer::new(bad).unwrap_err().kind(),
+            ErrorKind::Config,
+            "{bad}"
+        );
+    }
+    for good in ["a", "_a", "a_b", "tenant"] {
+        assert!(CollectionPrefixLayer::new(good).is_ok(), "{good}");
+        assert!(KeyPrefixLayer::new(good).is_ok(), "{good}");
+    }
 }
