@@ -410,3 +410,22 @@ async fn logging_hides_values_unless_asked() {
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("v4lue"), "{text}");
 }
+
+/// As in py-key-value-aio 0.5: the default TTL of writes without one is clamped like any other.
+#[tokio::test]
+async fn ttl_clamp_applies_to_the_default_ttl() {
+    let store = MemoryStore::new().layer(
+        TtlLayer::builder()
+            .default_ttl(Duration::from_secs(3600))
+            .max(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    );
+    store
+        .put("c", "k", obj(json!({"v": 1})), None)
+        .await
+        .unwrap();
+    let entry = store.ttl("c", "k").await.unwrap().unwrap();
+    let left = entry.remaining_ttl().expect("the default TTL applies");
+    assert!(left <= Duration::from_secs(60), "{left:?}");
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::FaultLayer;
 use serde_json::json;
 use stowage_core::testkit::obj;
-use stowage_core::{KeyValueStore, KeyValueStoreExt};
+use stowage_core::{KeyValueStore, KeyValueStoreExt, Value};
 use stowage_memory::MemoryStore;
 use stowage_wrappers::passthrough::PassthroughLayer;
 use stowage_wrappers::stats::StatsLayer;
@@ -226,4 +226,22 @@ async fn a_cancelled_loader_hands_over() {
         .unwrap()
         .unwrap();
     assert!(got.is_some());
+}
+
+/// As in py-key-value-aio 0.5: a cached empty object is a hit like any other value, served from
+/// the local tier without asking the remote store again.
+#[tokio::test]
+async fn a_cached_empty_object_is_a_hit() {
+    let remote = MemoryStore::new();
+    remote
+        .put("c", "empty", Value::empty(), None)
+        .await
+        .unwrap();
+    let cache = PassthroughLayer::new(MemoryStore::new()).unwrap();
+    let store = remote.layer(cache.clone());
+    for _ in 0..3 {
+        assert_eq!(store.get("c", "empty").await.unwrap(), Some(Value::empty()));
+    }
+    let stats = cache.stats();
+    assert_eq!((stats.remote_loads, stats.local_hits), (1, 2), "{stats:?}");
 }
