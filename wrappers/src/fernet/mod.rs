@@ -50,7 +50,7 @@ mod key;
 mod reencrypt;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use stowage_core::{
@@ -202,6 +202,7 @@ impl<S> Layer<S> for FernetLayer {
         FernetStore {
             inner,
             shared: self.shared.clone(),
+            max_plaintext: Arc::default(),
         }
     }
 }
@@ -211,6 +212,9 @@ impl<S> Layer<S> for FernetLayer {
 pub struct FernetStore<S> {
     inner: S,
     shared: Arc<Shared>,
+    /// The largest plaintext whose envelope the inner store accepts, worked out once (a search
+    /// over envelope sizes) from the inner store's limit, which does not change.
+    max_plaintext: Arc<OnceLock<Option<usize>>>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for FernetStore<S> {
@@ -230,8 +234,17 @@ impl<S> FernetStore<S> {
 }
 
 impl<S: KeyValueStore> FernetStore<S> {
+    fn max_plaintext(&self) -> Option<usize> {
+        *self.max_plaintext.get_or_init(|| {
+            self.inner
+                .capabilities()
+                .max_value_len
+                .map(Cipher::max_plaintext)
+        })
+    }
+
     fn seal(&self, value: &Value) -> Result<Value> {
-        if let Some(max) = self.capabilities().max_value_len
+        if let Some(max) = self.max_plaintext()
             && value.len() > max
         {
             return Err(Error::new(
@@ -259,8 +272,9 @@ impl<S: KeyValueStore> FernetStore<S> {
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
     fn capabilities(&self) -> Capabilities {
-        let inner = self.inner.capabilities();
-        inner.with_max_value_len(inner.max_value_len.map(Cipher::max_plaintext))
+        self.inner
+            .capabilities()
+            .with_max_value_len(self.max_plaintext())
     }
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
