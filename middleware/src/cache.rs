@@ -1,27 +1,30 @@
 //! [`ResponseCache`]: the cache policy applied to a store, shared by the rmcp wrapper and the
 //! proxy.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde_json::Value as Json;
-use stowage_core::{DynStore, KeyValueStore, Result, Value};
+use stowage_core::{DynStore, Error, ErrorKind, KeyValueStore, Result, Value};
 use stowage_memory::MemoryStore;
 
 use crate::caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
 use crate::key::RequestKey;
 use crate::method::Method;
-use crate::policy::CachePolicy;
+use crate::namespace::Namespace;
+use crate::policy::{CachePolicy, ToolSafety};
 use crate::request::{CacheRequest, SkipReason, judge};
 use crate::stats::{CacheStats, Event};
 
 /// At most this many caller partitions are remembered for invalidation on stores that cannot
 /// list their keys.
 const MAX_KNOWN_PARTITIONS: usize = 10_000;
+/// At most this many tools' annotations are remembered per namespace.
+const MAX_KNOWN_TOOLS: usize = 10_000;
 
 /// What a lookup found.
 #[derive(Debug)]
@@ -46,6 +49,7 @@ pub struct Ticket {
     partition: String,
     generation: u64,
     resource_epoch: u64,
+    nested_epoch: u64,
 }
 
 impl Ticket {
@@ -63,37 +67,85 @@ pub enum Outcome {
     Stored,
     /// The answer was not kept, for this reason.
     Skipped(SkipReason),
-    /// The store failed; nothing was kept.
+    /// The store failed or did not answer in time; nothing was kept.
     Failed,
 }
 
-struct Inner {
+/// What every namespace of one cache shares.
+struct Shared {
     store: DynStore,
     policy: CachePolicy,
     stats: CacheStats,
+    /// Whether the store can drop a whole collection or list its keys.
+    can_enumerate: bool,
+}
+
+/// A namespace and its collections.
+struct Named {
+    namespace: Namespace,
+    collections: [String; 7],
+}
+
+impl Named {
+    fn new(namespace: Namespace) -> Self {
+        Named {
+            collections: Method::ALL.map(|m| m.collection_in(&namespace)),
+            namespace,
+        }
+    }
+}
+
+/// The state of one server's answers.
+struct Scope {
+    /// Set once: when chosen, when settled by a wrapper, or at first use (the fallback).
+    named: OnceLock<Named>,
     /// Bumped by each invalidation of a method.
     generations: [AtomicU64; 7],
     /// Bumped by each `resources/updated`.
     resource_epoch: AtomicU64,
-    /// Whether the store can drop a whole collection or list its keys.
-    can_enumerate: bool,
+    /// Bumped by each server-to-client request seen while requests are in flight.
+    nested_epoch: AtomicU64,
     known_partitions: Mutex<HashSet<String>>,
+    tools: RwLock<HashMap<String, ToolSafety>>,
+}
+
+impl Scope {
+    fn new(namespace: Option<Namespace>) -> Self {
+        Scope {
+            named: namespace
+                .map(Named::new)
+                .map_or_else(OnceLock::new, OnceLock::from),
+            generations: Default::default(),
+            resource_epoch: AtomicU64::new(0),
+            nested_epoch: AtomicU64::new(0),
+            known_partitions: Mutex::new(HashSet::new()),
+            tools: RwLock::new(HashMap::new()),
+        }
+    }
 }
 
 /// MCP answers kept in a [`KeyValueStore`], under a [`CachePolicy`].
 ///
 /// Cheap to clone; clones share the store, the policy, the statistics and the invalidation
-/// state. Each method has its own collection ([`Method::collection`]); within it, a key is
+/// state. Answers belong to one server's [`Namespace`] (chosen with
+/// [`ResponseCache::in_namespace`], settled by the rmcp wrapper, else `default`); each method has its own collection in it
+/// ([`Method::collection_in`]: `mcp.<namespace>.tools-call`, …); within it, a key is
 /// `<partition>.<request digest>` ([`RequestKey`], [`Caller::partition`]).
 ///
 /// # Contract
 ///
-/// - A lookup never answers one caller with another caller's private answer; answers the
-///   server marks `cacheScope: "public"` are shared by all callers.
-/// - Errors, task results, input-required answers and answers to requests carrying
-///   multi-round-trip state are never stored; nor are answers over the entry limit.
-/// - A failing store never fails a request: the lookup becomes a bypass and the error is
+/// - A lookup never answers one caller with another caller's private answer, nor one server's
+///   client with another server's answer; answers the server marks `cacheScope: "public"` are
+///   shared by all callers of that server.
+/// - Errors, task results, input-required answers, answers to requests carrying
+///   multi-round-trip state, answers that depended on a request to the client
+///   ([`ResponseCache::note_nested_request`]) and answers over the entry limit are never
+///   stored. `tools/call` is cached only for the tools the policy allows
+///   ([`ToolFilter`](crate::ToolFilter)): by default, those the server marks read-only.
+/// - A failing or slow store never fails nor stalls a request: past the policy's
+///   [store deadline](CachePolicy::store_timeout) the lookup becomes a bypass and the error is
 ///   counted.
+/// - An answer stored while an invalidation of its method runs does not survive it.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> stowage_core::Result<()> {
@@ -104,52 +156,55 @@ struct Inner {
 /// let args = json!({"city": "Paris"});
 /// let request = CacheRequest::new(Method::ToolsCall, "weather", Some(&args));
 ///
-/// let Lookup::Miss(ticket) = cache.lookup(&request, &Caller::Anonymous).await else { panic!() };
+/// // The server says the tool is read-only (the proxy and the wrapper learn this from
+/// // `tools/list`); unannotated tools are not cached by default.
+/// cache.learn_tools(&json!({"tools": [{"name": "weather", "annotations": {"readOnlyHint": true}}]}));
+/// let Lookup::Miss(ticket) = cache.lookup(&request, &Caller::anonymous()).await else { panic!() };
 /// let answer = json!({"content": [{"type": "text", "text": "sunny"}]});
 /// cache.complete(ticket, &answer).await;
 ///
-/// let Lookup::Hit(value) = cache.lookup(&request, &Caller::Anonymous).await else { panic!() };
+/// let Lookup::Hit(value) = cache.lookup(&request, &Caller::anonymous()).await else { panic!() };
 /// assert_eq!(value.to_map()["content"][0]["text"], "sunny");
 /// assert_eq!(cache.stats().get(Method::ToolsCall).hits, 1);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct ResponseCache {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
+    scope: Arc<Scope>,
 }
 
 impl fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseCache")
-            .field("store", &self.inner.store)
-            .field("policy", &self.inner.policy)
-            .field("stats", &self.inner.stats)
+            .field("namespace", &self.scope.named.get().map(|n| &n.namespace))
+            .field("store", &self.shared.store)
+            .field("policy", &self.shared.policy)
+            .field("stats", &self.shared.stats)
             .finish_non_exhaustive()
     }
 }
 
 impl ResponseCache {
-    /// A cache over `store` with `policy`.
+    /// A cache over `store` with `policy`, in the fallback namespace (`default`).
     ///
     /// Errors when the policy is invalid ([`CachePolicy::validate`]).
     pub fn new(store: impl KeyValueStore + 'static, policy: CachePolicy) -> Result<Self> {
         Self::from_dyn(Arc::new(store), policy)
     }
 
-    /// A cache over a shared store.
+    /// A cache over a shared store, in the fallback namespace (`default`).
     pub fn from_dyn(store: DynStore, policy: CachePolicy) -> Result<Self> {
         policy.validate()?;
         let caps = store.capabilities();
         Ok(ResponseCache {
-            inner: Arc::new(Inner {
+            shared: Arc::new(Shared {
                 can_enumerate: caps.keys || caps.destroy_collection,
                 store,
                 policy,
                 stats: CacheStats::default(),
-                generations: Default::default(),
-                resource_epoch: AtomicU64::new(0),
-                known_partitions: Mutex::new(HashSet::new()),
             }),
+            scope: Arc::new(Scope::new(None)),
         })
     }
 
@@ -158,58 +213,164 @@ impl ResponseCache {
         Self::new(MemoryStore::new(), CachePolicy::default()).expect("the default policy is valid")
     }
 
+    /// The same store, policy and statistics, holding the answers of the server `namespace`
+    /// names, with invalidation state of its own.
+    ///
+    /// ```
+    /// use stowage_mcp::{Namespace, ResponseCache};
+    ///
+    /// let cache = ResponseCache::in_memory();
+    /// let github = cache.in_namespace(Namespace::new("github").unwrap());
+    /// assert_eq!(github.namespace().as_str(), "github");
+    /// assert_eq!(cache.namespace().as_str(), "default");
+    /// ```
+    pub fn in_namespace(&self, namespace: Namespace) -> Self {
+        ResponseCache {
+            shared: self.shared.clone(),
+            scope: Arc::new(Scope::new(Some(namespace))),
+        }
+    }
+
+    fn named(&self) -> &Named {
+        self.scope
+            .named
+            .get_or_init(|| Named::new(Namespace::fallback()))
+    }
+
+    /// The namespace of the server whose answers this cache holds.
+    pub fn namespace(&self) -> &Namespace {
+        &self.named().namespace
+    }
+
+    /// Give this cache (and its clones) `namespace`, unless it already has one: chosen with
+    /// [`ResponseCache::in_namespace`], settled before, or fixed to the fallback `default` by a
+    /// first use. Returns the namespace in force. The rmcp wrapper settles the namespace of the
+    /// server it wraps.
+    pub fn settle_namespace(&self, namespace: Namespace) -> &Namespace {
+        &self
+            .scope
+            .named
+            .get_or_init(|| Named::new(namespace))
+            .namespace
+    }
+
     /// The policy.
     pub fn policy(&self) -> &CachePolicy {
-        &self.inner.policy
+        &self.shared.policy
     }
 
     /// The statistics, live.
     pub fn stats(&self) -> &CacheStats {
-        &self.inner.stats
+        &self.shared.stats
     }
 
     /// The store.
     pub fn store(&self) -> &DynStore {
-        &self.inner.store
+        &self.shared.store
+    }
+
+    /// The collection holding this namespace's answers to `method`.
+    pub fn collection(&self, method: Method) -> &str {
+        &self.named().collections[method.index()]
     }
 
     fn key(&self, method: Method, partition: &str, digest: &RequestKey) -> String {
-        if self.inner.can_enumerate {
+        if self.shared.can_enumerate {
             format!("{partition}.{}", digest.as_str())
         } else {
             // Stores that can neither drop a collection nor list keys: an invalidation makes
             // the old entries unreachable by changing the key, and they expire by TTL.
-            let g = self.inner.generations[method.index()].load(Ordering::Acquire);
+            let g = self.scope.generations[method.index()].load(Ordering::Acquire);
             format!("{partition}.{g}.{}", digest.as_str())
         }
     }
 
+    /// Run a store call within the policy's deadline; a late call is an error.
+    async fn within<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        let deadline = self.shared.policy.store_deadline();
+        tokio::time::timeout(deadline, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("the cache store did not answer within {deadline:?}"),
+                ))
+            })
+    }
+
+    /// Remember what the server says of its tools, from a `tools/list` result (`{"tools":
+    /// [{"name": …, "annotations": {…}}, …]}`). The proxy and the rmcp wrapper call this for
+    /// every `tools/list` answer they relay, cached or not.
+    pub fn learn_tools(&self, list_result: &Json) {
+        let Some(tools) = list_result.get("tools").and_then(Json::as_array) else {
+            return;
+        };
+        let mut known = self.scope.tools.write();
+        for tool in tools {
+            let Some(name) = tool.get("name").and_then(Json::as_str) else {
+                continue;
+            };
+            if known.len() < MAX_KNOWN_TOOLS || known.contains_key(name) {
+                known.insert(name.to_owned(), ToolSafety::from_tool(tool));
+            }
+        }
+    }
+
+    /// Record what the server says of tool `name`.
+    pub fn set_tool_safety(&self, name: &str, safety: ToolSafety) {
+        let mut known = self.scope.tools.write();
+        if known.len() < MAX_KNOWN_TOOLS || known.contains_key(name) {
+            known.insert(name.to_owned(), safety);
+        }
+    }
+
+    /// What the server said of tool `name`, when it is known.
+    pub fn tool_safety(&self, name: &str) -> Option<ToolSafety> {
+        self.scope.tools.read().get(name).copied()
+    }
+
     /// Whether `request` is one the cache applies to, before any store access.
     pub fn applies_to(&self, request: &CacheRequest<'_>) -> bool {
-        let policy = &self.inner.policy;
+        let policy = &self.shared.policy;
         policy.method(request.method).enabled
             && !request.stateful
-            && (request.method != Method::ToolsCall || policy.tool_filter().allows(request.name))
+            && (request.method != Method::ToolsCall
+                || policy
+                    .tool_filter()
+                    .allows(request.name(), self.tool_safety(request.name())))
+    }
+
+    /// Note that the server sent the client a request (`elicitation/create`,
+    /// `sampling/createMessage`, `roots/list`) while requests were in flight: their answers
+    /// may depend on the client's reply, and none of them is stored.
+    pub fn note_nested_request(&self) {
+        self.scope.nested_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Look `request` up for `caller`: the caller's own answer first, then a public one.
     pub async fn lookup(&self, request: &CacheRequest<'_>, caller: &Caller) -> Lookup {
         let method = request.method;
-        let stats = &self.inner.stats;
-        if !self.applies_to(request) {
-            stats.record(method, Event::Bypass);
-            return Lookup::Bypass;
-        }
-        let generation = self.inner.generations[method.index()].load(Ordering::Acquire);
-        let resource_epoch = self.inner.resource_epoch.load(Ordering::Acquire);
-        let digest = RequestKey::from_args(method, request.name, request.arguments);
-        let partition = caller.partition();
+        let stats = &self.shared.stats;
+        let partition = match caller.partition() {
+            Some(p) if self.applies_to(request) => p,
+            _ => {
+                stats.record(method, Event::Bypass);
+                return Lookup::Bypass;
+            }
+        };
+        let scope = &self.scope;
+        let generation = scope.generations[method.index()].load(Ordering::Acquire);
+        let resource_epoch = scope.resource_epoch.load(Ordering::Acquire);
+        let nested_epoch = scope.nested_epoch.load(Ordering::Acquire);
+        let digest = RequestKey::from_args(method, request.name(), request.arguments);
         let private_key = self.key(method, partition, &digest);
         let public_key = self.key(method, PUBLIC_PARTITION, &digest);
         let found = self
-            .inner
-            .store
-            .ttl_many(method.collection(), &[&private_key, &public_key])
+            .within(
+                self.shared
+                    .store
+                    .ttl_many(self.collection(method), &[&private_key, &public_key]),
+            )
             .await;
         match found {
             Err(_) => {
@@ -231,6 +392,7 @@ impl ResponseCache {
                         partition: partition.to_owned(),
                         generation,
                         resource_epoch,
+                        nested_epoch,
                     })
                 }
             },
@@ -242,7 +404,7 @@ impl ResponseCache {
         let Some(remaining) = remaining else {
             return value;
         };
-        if !self.inner.policy.honours_hints() || !value.as_str().contains("\"ttlMs\"") {
+        if !self.shared.policy.honours_hints() || !value.as_str().contains("\"ttlMs\"") {
             return value;
         }
         let mut map = value.to_map();
@@ -258,15 +420,27 @@ impl ResponseCache {
         }
     }
 
+    /// Whether an invalidation (or a nested request) happened since `ticket` was issued.
+    fn stale(&self, ticket: &Ticket) -> bool {
+        let scope = &self.scope;
+        let method = ticket.method;
+        scope.generations[method.index()].load(Ordering::Acquire) != ticket.generation
+            || (method == Method::ResourcesRead
+                && scope.resource_epoch.load(Ordering::Acquire) != ticket.resource_epoch)
+    }
+
     /// Hand the answer to a request that missed: it is stored unless a rule forbids it.
     pub async fn complete(&self, ticket: Ticket, result: &Json) -> Outcome {
         let method = ticket.method;
-        let stats = &self.inner.stats;
-        let policy = &self.inner.policy;
+        let stats = &self.shared.stats;
+        let policy = &self.shared.policy;
         let skip = |reason| {
             stats.record(method, Event::Bypass);
             Outcome::Skipped(reason)
         };
+        if self.scope.nested_epoch.load(Ordering::Acquire) != ticket.nested_epoch {
+            return skip(SkipReason::DependedOnClient);
+        }
         let keep = match judge(result, policy.method(method).ttl, policy.honours_hints()) {
             Ok(keep) => keep,
             Err(reason) => return skip(reason),
@@ -278,11 +452,7 @@ impl ResponseCache {
         if value.len() > policy.entry_limit() {
             return skip(SkipReason::Oversized);
         }
-        let current = self.inner.generations[method.index()].load(Ordering::Acquire);
-        let epoch = self.inner.resource_epoch.load(Ordering::Acquire);
-        if current != ticket.generation
-            || (method == Method::ResourcesRead && epoch != ticket.resource_epoch)
-        {
+        if self.stale(&ticket) {
             return skip(SkipReason::Invalidated);
         }
         let (key, partition) = if keep.public {
@@ -291,27 +461,28 @@ impl ResponseCache {
             (&ticket.private_key, ticket.partition.as_str())
         };
         self.remember_partition(partition);
-        match self
-            .inner
-            .store
-            .put(method.collection(), key, value, keep.ttl)
-            .await
-        {
-            Ok(()) => {
-                stats.record(method, Event::Store);
-                Outcome::Stored
-            }
-            Err(_) => {
-                stats.record(method, Event::Error);
-                Outcome::Failed
-            }
+        let collection = self.collection(method);
+        let stored = self
+            .within(self.shared.store.put(collection, key, value, keep.ttl))
+            .await;
+        if stored.is_err() {
+            stats.record(method, Event::Error);
+            return Outcome::Failed;
         }
+        // An invalidation that began while the write was under way may have cleared the
+        // collection before the write landed: take the entry back out.
+        if self.stale(&ticket) {
+            let _ = self.within(self.shared.store.delete(collection, key)).await;
+            return skip(SkipReason::Invalidated);
+        }
+        stats.record(method, Event::Store);
+        Outcome::Stored
     }
 
     /// Record that the answer to a request that missed is not kept, for `reason` (a JSON-RPC
     /// error, say).
     pub fn skip(&self, ticket: Ticket, reason: SkipReason) -> Outcome {
-        self.inner.stats.record(ticket.method, Event::Bypass);
+        self.shared.stats.record(ticket.method, Event::Bypass);
         Outcome::Skipped(reason)
     }
 
@@ -319,20 +490,21 @@ impl ResponseCache {
         if partition == PUBLIC_PARTITION || partition == ANONYMOUS_PARTITION {
             return;
         }
-        let mut known = self.inner.known_partitions.lock();
+        let mut known = self.scope.known_partitions.lock();
         if known.len() < MAX_KNOWN_PARTITIONS && !known.contains(partition) {
             known.insert(partition.to_owned());
         }
     }
 
-    /// Forget every answer of `method`, for every caller.
+    /// Forget every answer of `method` this namespace holds, for every caller; other
+    /// namespaces' answers stay.
     ///
     /// Requests in flight when this runs do not store their answers.
     pub async fn invalidate(&self, method: Method) -> Result<()> {
-        self.inner.generations[method.index()].fetch_add(1, Ordering::AcqRel);
-        let store = &self.inner.store;
+        self.scope.generations[method.index()].fetch_add(1, Ordering::AcqRel);
+        let store = &self.shared.store;
         let caps = store.capabilities();
-        let collection = method.collection();
+        let collection = self.collection(method);
         if caps.destroy_collection {
             store.destroy_collection(collection).await?;
         } else if caps.keys {
@@ -347,11 +519,11 @@ impl ResponseCache {
 
     /// Forget the cached contents of resource `uri`, for every caller.
     pub async fn invalidate_resource(&self, uri: &str) -> Result<()> {
-        self.inner.resource_epoch.fetch_add(1, Ordering::AcqRel);
+        self.scope.resource_epoch.fetch_add(1, Ordering::AcqRel);
         let method = Method::ResourcesRead;
         let digest = RequestKey::new(method, uri, None);
-        let store = &self.inner.store;
-        let collection = method.collection();
+        let store = &self.shared.store;
+        let collection = self.collection(method);
         let mut keys: Vec<String> = if store.capabilities().keys {
             let suffix = format!(".{}", digest.as_str());
             store
@@ -364,7 +536,7 @@ impl ResponseCache {
             Vec::new()
         };
         let mut partitions: Vec<String> =
-            self.inner.known_partitions.lock().iter().cloned().collect();
+            self.scope.known_partitions.lock().iter().cloned().collect();
         partitions.push(PUBLIC_PARTITION.to_owned());
         partitions.push(ANONYMOUS_PARTITION.to_owned());
         keys.extend(partitions.iter().map(|p| self.key(method, p, &digest)));
@@ -377,7 +549,7 @@ impl ResponseCache {
         Ok(())
     }
 
-    /// Forget everything this cache holds.
+    /// Forget everything this namespace holds.
     pub async fn clear(&self) -> Result<()> {
         for m in Method::ALL {
             self.invalidate(m).await?;
@@ -385,10 +557,12 @@ impl ResponseCache {
         Ok(())
     }
 
-    /// React to a server notification: `notifications/tools/list_changed`,
+    /// React to a notification: `notifications/tools/list_changed`,
     /// `notifications/resources/list_changed`, `notifications/prompts/list_changed` and
-    /// `notifications/resources/updated` invalidate what they make stale. Returns whether the
-    /// notification was one of these.
+    /// `notifications/resources/updated` (from the server) invalidate what they make stale;
+    /// `notifications/roots/list_changed` (from the client) clears every answer of this
+    /// namespace, since the server's answers may depend on the client's roots. Returns whether
+    /// the notification was one of these.
     ///
     /// A list change invalidates the list (and, for resources, the templates list), not the
     /// answers to calls, as FastMCP's middleware does; call [`ResponseCache::invalidate`] for
@@ -408,6 +582,7 @@ impl ResponseCache {
                     None => self.invalidate(Method::ResourcesRead).await?,
                 }
             }
+            "notifications/roots/list_changed" => self.clear().await?,
             _ => return Ok(false),
         }
         Ok(true)

@@ -4,13 +4,19 @@
 //!
 //! | platform | store |
 //! | --- | --- |
-//! | macOS | encrypted disk store in `~/Library/Application Support/stowage/mcp-cache/` |
-//! | Windows | encrypted disk store in `%LOCALAPPDATA%\stowage\mcp-cache\` |
+//! | macOS | encrypted disk stores in `~/Library/Application Support/stowage/mcp-cache/` |
+//! | Windows | encrypted disk stores in `%LOCALAPPDATA%\stowage\mcp-cache\` |
 //! | Linux and the rest | memory |
 //!
-//! The disk store's Fernet key is generated on first use and kept beside it in `cache.key`,
-//! readable by the owner only. The environment variable [`STORE_URL_ENV`]
-//! (`STOWAGE_STORE_URL`) overrides the platform's choice with any store URL.
+//! The directory holds one database per server namespace (`<namespace>.redb`), so the many
+//! proxies a desktop client starts (one per configured server) each keep their own, and one
+//! Fernet key, `cache.key`, generated on first use and readable by the owner only. A second
+//! process of the *same* server finds that server's database locked and falls back to memory,
+//! saying so on stderr ([`open_choice_or_memory`]): it never refuses to start.
+//!
+//! The environment variable [`STORE_URL_ENV`] (`STOWAGE_STORE_URL`) overrides the platform's
+//! choice with any store URL; [`CACHE_DIR_ENV`] (`STOWAGE_MCP_CACHE_DIR`) picks the encrypted
+//! disk stores in a directory of its own, on any platform.
 //!
 //! [`choose`] is pure — it takes the platform and a view of the environment — so the choice is
 //! tested for every platform on any platform; [`open_choice`] then builds the store.
@@ -20,8 +26,17 @@ use std::path::PathBuf;
 
 use stowage_core::{DynStore, Error, ErrorKind, Result};
 
+use crate::namespace::Namespace;
+
+fn database_path(dir: &std::path::Path, namespace: &Namespace) -> PathBuf {
+    dir.join(format!("{namespace}.redb"))
+}
+
 /// The environment variable holding a store URL that overrides the platform default.
 pub const STORE_URL_ENV: &str = "STOWAGE_STORE_URL";
+/// The environment variable naming a directory for the encrypted disk stores, on any platform
+/// (Linux included); [`STORE_URL_ENV`] wins over it.
+pub const CACHE_DIR_ENV: &str = "STOWAGE_MCP_CACHE_DIR";
 
 /// The URL schemes a store URL may use.
 pub const SCHEMES: [&str; 8] = [
@@ -68,8 +83,8 @@ impl Platform {
 pub enum StoreChoice {
     /// A fresh in-memory store.
     Memory,
-    /// A persistent disk store, Fernet-encrypted, in `dir` (database `dir/cache.redb`, key
-    /// `dir/cache.key`).
+    /// Persistent disk stores, Fernet-encrypted, in `dir`: one database per server namespace
+    /// (`dir/<namespace>.redb`), one key (`dir/cache.key`).
     EncryptedDisk {
         /// The directory holding the database and the key.
         dir: PathBuf,
@@ -79,10 +94,10 @@ pub enum StoreChoice {
 }
 
 impl StoreChoice {
-    /// The database file of an [`StoreChoice::EncryptedDisk`] choice.
-    pub fn database_path(&self) -> Option<PathBuf> {
+    /// The database file of namespace `namespace` in an [`StoreChoice::EncryptedDisk`] choice.
+    pub fn database_path(&self, namespace: &Namespace) -> Option<PathBuf> {
         match self {
-            StoreChoice::EncryptedDisk { dir } => Some(dir.join("cache.redb")),
+            StoreChoice::EncryptedDisk { dir } => Some(database_path(dir, namespace)),
             _ => None,
         }
     }
@@ -165,9 +180,10 @@ pub fn data_dir(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Opt
 
 /// Choose the store for `platform`, reading the environment through `env`.
 ///
-/// `STOWAGE_STORE_URL` (when set and not empty) wins and must have a known scheme. Otherwise
-/// desktop platforms get [`StoreChoice::EncryptedDisk`] in [`data_dir`] (memory when the
-/// platform's variables are missing), and the rest get [`StoreChoice::Memory`].
+/// `STOWAGE_STORE_URL` (when set and not empty) wins and must have a known scheme; then
+/// `STOWAGE_MCP_CACHE_DIR` (when set and not empty) picks [`StoreChoice::EncryptedDisk`] there.
+/// Otherwise desktop platforms get [`StoreChoice::EncryptedDisk`] in [`data_dir`] (memory when
+/// the platform's variables are missing), and the rest get [`StoreChoice::Memory`].
 ///
 /// ```
 /// use stowage_mcp::defaults::{choose, Platform, StoreChoice};
@@ -188,6 +204,11 @@ pub fn choose(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Resul
         check_url(&url)?;
         return Ok(StoreChoice::Url(url));
     }
+    if let Some(dir) = env(CACHE_DIR_ENV).filter(|d| !d.trim().is_empty()) {
+        return Ok(StoreChoice::EncryptedDisk {
+            dir: PathBuf::from(dir),
+        });
+    }
     if platform.is_desktop()
         && let Some(dir) = data_dir(platform, env)
     {
@@ -201,14 +222,41 @@ pub fn choose_here() -> Result<StoreChoice> {
     choose(Platform::current(), &|name| std::env::var(name).ok())
 }
 
-/// Build the store `choice` names.
+/// Build the store `choice` names, for the server `namespace` names (the encrypted disk
+/// choice keeps a database per namespace; other stores hold every namespace).
 ///
 /// URLs go through [`open_url`]; the encrypted disk store is built by [`open_encrypted_disk`].
-pub async fn open_choice(choice: &StoreChoice) -> Result<DynStore> {
+pub async fn open_choice(choice: &StoreChoice, namespace: &Namespace) -> Result<DynStore> {
     match choice {
-        StoreChoice::Memory => Ok(std::sync::Arc::new(stowage_memory::MemoryStore::new())),
+        StoreChoice::Memory => Ok(memory()),
         StoreChoice::Url(url) => open_url(url).await,
-        StoreChoice::EncryptedDisk { dir } => open_encrypted_disk(dir).await,
+        StoreChoice::EncryptedDisk { dir } => open_encrypted_disk(dir, namespace).await,
+    }
+}
+
+fn memory() -> DynStore {
+    std::sync::Arc::new(stowage_memory::MemoryStore::new())
+}
+
+/// Like [`open_choice`], except that a platform default that cannot be opened (the database
+/// is open in another process of the same server, the directory is not writable, the key file
+/// is refused) gives a fresh in-memory store instead, with a warning saying why: the cache
+/// then works for this process only, and the program still starts. A store named by URL is
+/// opened as [`open_choice`] opens it: an explicit choice that fails is an error.
+pub async fn open_choice_or_memory(
+    choice: &StoreChoice,
+    namespace: &Namespace,
+) -> Result<(DynStore, Option<String>)> {
+    match (choice, open_choice(choice, namespace).await) {
+        (_, Ok(store)) => Ok((store, None)),
+        (StoreChoice::Url(_), Err(e)) => Err(e),
+        (_, Err(e)) => Ok((
+            memory(),
+            Some(format!(
+                "the cache store ({choice:?}) cannot be opened ({e}); caching in memory for this \
+                 process only"
+            )),
+        )),
     }
 }
 
@@ -222,24 +270,29 @@ pub async fn open_url(url: &str) -> Result<DynStore> {
     stowage::open(url).await
 }
 
-/// Open (creating on first use) the Fernet-encrypted disk store in `dir`: database
-/// `dir/cache.redb`, key `dir/cache.key`.
+/// Open (creating on first use) the Fernet-encrypted disk store of `namespace` in `dir`:
+/// database `dir/<namespace>.redb`, key `dir/cache.key`.
+///
+/// A database is open in one process at a time; a second process of the same namespace gets
+/// an error ([`open_choice_or_memory`] falls back to memory then).
 ///
 /// The key is generated on first use and written readable by the owner only (mode 0600 on
 /// Unix, in a 0700 directory; on Windows the per-user data directory's ACL applies). An
 /// existing key file readable by others is refused with [`ErrorKind::Config`], as is a key
 /// file that does not hold a Fernet key. The key never reaches logs or error messages.
 #[cfg(feature = "desktop")]
-pub async fn open_encrypted_disk(dir: &std::path::Path) -> Result<DynStore> {
+pub async fn open_encrypted_disk(dir: &std::path::Path, namespace: &Namespace) -> Result<DynStore> {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || encrypted::open(&dir))
+    let database = database_path(&dir, namespace);
+    tokio::task::spawn_blocking(move || encrypted::open(&dir, &database))
         .await
         .map_err(|e| Error::new(ErrorKind::Backend, format!("disk open task failed: {e}")))?
 }
 
 /// Without the `desktop` feature there is no encrypted disk store.
 #[cfg(not(feature = "desktop"))]
-pub async fn open_encrypted_disk(dir: &std::path::Path) -> Result<DynStore> {
+pub async fn open_encrypted_disk(dir: &std::path::Path, namespace: &Namespace) -> Result<DynStore> {
+    let _ = namespace;
     Err(Error::new(
         ErrorKind::Unsupported,
         format!(
@@ -268,19 +321,19 @@ mod encrypted {
         .with_source(e)
     }
 
-    pub(super) fn open(dir: &Path) -> Result<DynStore> {
+    pub(super) fn open(dir: &Path, database: &Path) -> Result<DynStore> {
         create_private_dir(dir)?;
         let key_text = load_or_create_key(&dir.join("cache.key"))?;
         let key = FernetKey::from_base64(&key_text).map_err(|_| {
             Error::new(
                 ErrorKind::Config,
                 format!(
-                    "{} does not hold a Fernet key; delete it (and cache.redb) to start afresh",
+                    "{} does not hold a Fernet key; delete it (and the .redb files beside it) to start afresh",
                     dir.join("cache.key").display()
                 ),
             )
         })?;
-        let disk = DiskStore::open(dir.join("cache.redb"))?;
+        let disk = DiskStore::open(database)?;
         Ok(Arc::new(disk.layer(FernetLayer::new(key))))
     }
 

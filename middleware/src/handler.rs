@@ -27,29 +27,83 @@ use serde::de::DeserializeOwned;
 use crate::cache::{Lookup, ResponseCache, Ticket};
 use crate::caller::Caller;
 use crate::method::Method;
+use crate::namespace::Namespace;
+use crate::policy::ToolSafety;
 use crate::request::{CacheRequest, SkipReason};
 
 /// Decides who sent a request, from its context.
 pub type CallerResolver = Arc<dyn Fn(&RequestContext<RoleServer>) -> Caller + Send + Sync>;
 
+/// Headers other than `Authorization` that carry credentials: a request holding any of them
+/// is never treated as anonymous by [`default_caller`].
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "cookie",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+    "x-access-token",
+];
+
 /// The default [`CallerResolver`].
 ///
-/// In order: a [`Caller`] that an authentication layer put in the request's extensions; the
-/// `Authorization` header of the HTTP request (rmcp's Streamable HTTP server puts the request's
-/// [`http::request::Parts`] there), digested as a token; otherwise [`Caller::Anonymous`] (stdio
-/// has no authentication).
+/// In order:
+///
+/// 1. a [`Caller`] that an authentication layer put in the request's extensions (the way to
+///    plug in verified identities: insert `Caller::from_identity(user_id)` there);
+/// 2. the `Authorization` header of the HTTP request (rmcp's Streamable HTTP server puts the
+///    request's [`http::request::Parts`] there), digested as a token; a header that is not
+///    visible ASCII makes the caller [`Caller::unidentified`] — never cached — rather than
+///    anonymous;
+/// 3. any of the [`CREDENTIAL_HEADERS`] (cookies, API-key headers), digested together as raw
+///    bytes: a partition per set of credentials;
+/// 4. otherwise [`Caller::anonymous`] (stdio has no authentication).
 pub fn default_caller(context: &RequestContext<RoleServer>) -> Caller {
     if let Some(caller) = context.extensions.get::<Caller>() {
         return caller.clone();
     }
-    context
-        .extensions
-        .get::<http::request::Parts>()
-        .and_then(|parts| parts.headers.get(http::header::AUTHORIZATION))
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map_or(Caller::Anonymous, Caller::from_token)
+    match context.extensions.get::<http::request::Parts>() {
+        Some(parts) => caller_from_headers(&parts.headers),
+        None => Caller::anonymous(),
+    }
+}
+
+/// The caller an HTTP request's headers name, as [`default_caller`] decides it.
+///
+/// ```
+/// use http::HeaderMap;
+/// use stowage_mcp::{Caller, caller_from_headers};
+///
+/// let mut h = HeaderMap::new();
+/// assert_eq!(caller_from_headers(&h), Caller::anonymous());
+/// h.insert("cookie", "session=abc".parse().unwrap());
+/// assert!(caller_from_headers(&h).partition().unwrap().starts_with('u'));
+/// h.insert("authorization", http::HeaderValue::from_bytes(b"Bearer \xff").unwrap());
+/// assert_eq!(caller_from_headers(&h), Caller::unidentified());
+/// ```
+pub fn caller_from_headers(headers: &http::HeaderMap) -> Caller {
+    let mut authorization = headers.get_all(http::header::AUTHORIZATION).iter();
+    if let Some(value) = authorization.next() {
+        if authorization.next().is_some() {
+            return Caller::unidentified();
+        }
+        return match value.to_str().map(str::trim) {
+            Ok(token) if !token.is_empty() => Caller::from_token(token),
+            _ => Caller::unidentified(),
+        };
+    }
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for name in CREDENTIAL_HEADERS {
+        for value in headers.get_all(*name) {
+            parts.push(name.as_bytes());
+            parts.push(value.as_bytes());
+        }
+    }
+    if parts.is_empty() {
+        Caller::anonymous()
+    } else {
+        Caller::from_credentials(&parts)
+    }
 }
 
 /// An rmcp [`ServerHandler`] around another, answering `tools/call`, `resources/read`,
@@ -76,6 +130,24 @@ pub fn default_caller(context: &RequestContext<RoleServer>) -> Caller {
 /// running.waiting().await?;
 /// # Ok(()) }
 /// ```
+///
+/// # Which server, which tools
+///
+/// Unless the cache was given a namespace ([`ResponseCache::in_namespace`]), the wrapper names
+/// it after the inner server's `serverInfo` name and version ([`Namespace::for_server`]), so
+/// two servers on one store keep apart; clones of the cache share that choice.
+///
+/// `tools/call` is cached for the tools the policy allows; by default those the server marks
+/// read-only. The wrapper learns a tool's annotations from [`ServerHandler::get_tool`] and from
+/// every `tools/list` answer it relays.
+///
+/// # Answers that depended on the client
+///
+/// A handler that asks the client something while answering (elicitation, sampling, roots)
+/// does so through its peer, which the wrapper cannot see. Serve the wrapper over a
+/// [`WatchedTransport`] (for stdio or any transport you build) so those answers are not
+/// stored, or deny those tools in the policy. `notifications/roots/list_changed` from the
+/// client clears the server's cached answers.
 ///
 /// # Invalidation
 ///
@@ -109,16 +181,27 @@ impl<H: Clone> Clone for CachingHandler<H> {
     }
 }
 
-impl<H> CachingHandler<H> {
+impl<H: ServerHandler> CachingHandler<H> {
     /// Wrap `inner`, answering from `cache`; callers are told apart by [`default_caller`].
+    ///
+    /// When the cache has no namespace of its own yet, it takes the inner server's
+    /// (`serverInfo` name and version).
     pub fn new(inner: H, cache: ResponseCache) -> Self {
+        let info = inner.get_info();
+        cache.settle_namespace(Namespace::for_server(
+            &info.server_info.name,
+            &info.server_info.version,
+            &[],
+        ));
         CachingHandler {
             inner,
             cache,
             resolver: Arc::new(default_caller),
         }
     }
+}
 
+impl<H> CachingHandler<H> {
     /// Tell callers apart with `resolver` instead of [`default_caller`].
     #[must_use]
     pub fn with_caller_resolver(
@@ -153,9 +236,17 @@ impl<H: ServerHandler> CachingHandler<H> {
         request: CacheRequest<'_>,
         context: &RequestContext<RoleServer>,
     ) -> Result<T, Option<Ticket>> {
+        if request.method() == Method::ToolsCall
+            && self.cache.tool_safety(request.name()).is_none()
+            && let Some(tool) = self.inner.get_tool(request.name())
+            && let Ok(json) = serde_json::to_value(&tool)
+        {
+            self.cache
+                .set_tool_safety(request.name(), ToolSafety::from_tool(&json));
+        }
         if !self.cache.applies_to(&request) {
             // Counted as a bypass without resolving the caller.
-            let _ = self.cache.lookup(&request, &Caller::Anonymous).await;
+            let _ = self.cache.lookup(&request, &Caller::anonymous()).await;
             return Err(None);
         }
         let caller = (self.resolver)(context);
@@ -206,14 +297,27 @@ impl<H: ServerHandler> CachingHandler<H> {
             .as_ref()
             .and_then(|r| r.cursor.clone())
             .unwrap_or_default();
+        let learn = |answer: &T| {
+            if method == Method::ToolsList
+                && let Ok(json) = serde_json::to_value(answer)
+            {
+                self.cache.learn_tools(&json);
+            }
+        };
         let ticket = match self
             .begin::<T>(CacheRequest::new(method, &cursor, None), &context)
             .await
         {
-            Ok(hit) => return Ok(hit),
+            Ok(hit) => {
+                learn(&hit);
+                return Ok(hit);
+            }
             Err(ticket) => ticket,
         };
         let answer = forward(request, context).await;
+        if let Ok(a) = &answer {
+            learn(a);
+        }
         self.finish(
             ticket,
             answer.as_ref().map(Some).map_err(|_| SkipReason::Error),
@@ -455,6 +559,8 @@ impl<H: ServerHandler> ServerHandler for CachingHandler<H> {
     }
 
     async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
+        // The server's answers may depend on the client's roots.
+        let _ = self.cache.clear().await;
         self.inner.on_roots_list_changed(context).await
     }
 

@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
@@ -59,12 +62,72 @@ fn write_object(map: &Map<String, Json>, out: &mut String) {
     out.push('}');
 }
 
-/// Request arguments, borrowed as a JSON value or as a JSON object's map.
+/// Writes JSON text as canonical JSON, like [`canonical_json`], except that numbers keep the
+/// text they were sent with: `18446744073709551617` and `18446744073709551616` (which a
+/// `serde_json::Value` would both round to the same `f64`) stay apart, as do decimals beyond
+/// `f64` precision.
+///
+/// ```
+/// use stowage_mcp::canonical_json_text;
+///
+/// let a = canonical_json_text(r#"{"n": 18446744073709551617, "a": [1.000000000000000000001]}"#).unwrap();
+/// assert_eq!(a, r#"{"a":[1.000000000000000000001],"n":18446744073709551617}"#);
+/// assert!(canonical_json_text("{").is_err());
+/// ```
+pub fn canonical_json_text(text: &str) -> serde_json::Result<String> {
+    let raw: &RawValue = serde_json::from_str(text)?;
+    let mut out = String::with_capacity(text.len());
+    write_raw(raw, &mut out)?;
+    Ok(out)
+}
+
+fn write_raw(raw: &RawValue, out: &mut String) -> serde_json::Result<()> {
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            // A BTreeMap orders keys by their UTF-8 bytes; a repeated key keeps its last value,
+            // as serde_json and Python's json do.
+            let map: BTreeMap<String, &RawValue> = serde_json::from_str(text)?;
+            out.push('{');
+            for (i, (k, v)) in map.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Json::String(k).to_string());
+                out.push(':');
+                write_raw(v, out)?;
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            out.push('[');
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_raw(item, out)?;
+            }
+            out.push(']');
+        }
+        Some(b'"') => {
+            let s: String = serde_json::from_str(text)?;
+            out.push_str(&Json::String(s).to_string());
+        }
+        // Numbers, true, false, null: their text, exactly.
+        _ => out.push_str(text),
+    }
+    Ok(())
+}
+
+/// Request arguments, borrowed as a JSON value, a JSON object's map, or JSON text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Args<'a> {
     None,
     Json(&'a Json),
     Map(&'a Map<String, Json>),
+    /// Arguments as sent: numbers keep their text.
+    Raw(&'a RawValue),
 }
 
 impl<'a> From<Option<&'a Json>> for Args<'a> {
@@ -119,7 +182,19 @@ impl RequestKey {
                 hasher.update(out.as_bytes());
             }
             Args::Json(other) => hasher.update(canonical_json(other).as_bytes()),
-            Args::None => hasher.update(b"{}"),
+            Args::Raw(raw) if raw.get().trim() != "null" => {
+                // The text was parsed once already (as part of the request), so this does not
+                // fail; if it ever did, the digest of the text itself still tells it apart.
+                match canonical_json_text(raw.get()) {
+                    Ok(text) if text != "{}" => hasher.update(text.as_bytes()),
+                    Ok(_) => hasher.update(b"{}"),
+                    Err(_) => {
+                        hasher.update(b"\0raw\0");
+                        hasher.update(raw.get().as_bytes());
+                    }
+                }
+            }
+            Args::None | Args::Raw(_) => hasher.update(b"{}"),
         }
         RequestKey {
             hex: to_hex(&hasher.finalize()),
@@ -184,6 +259,57 @@ mod tests {
         assert_ne!(
             RequestKey::new(Method::ToolsList, "", None),
             RequestKey::new(Method::PromptsList, "", None)
+        );
+    }
+
+    #[test]
+    fn numbers_keep_their_text() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
+        let key = |t: &str| {
+            let r = raw(t);
+            RequestKey::from_args(Method::ToolsCall, "t", Args::Raw(&r))
+        };
+        // Beyond 64 bits, and beyond f64 precision: a serde_json::Value rounds these alike.
+        let pairs = [
+            (
+                r#"{"n":18446744073709551616}"#,
+                r#"{"n":18446744073709551617}"#,
+            ),
+            (
+                r#"{"n":-9223372036854775809}"#,
+                r#"{"n":-9223372036854775810}"#,
+            ),
+            (r#"{"x":0.1}"#, r#"{"x":0.10000000000000000001}"#),
+            (r#"{"x":[1e400]}"#, r#"{"x":[1e401]}"#),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(key(a), key(b), "{a} {b}");
+            let (ja, jb) = (
+                serde_json::from_str::<Json>(a).ok(),
+                serde_json::from_str::<Json>(b).ok(),
+            );
+            if let (Some(ja), Some(jb)) = (ja, jb) {
+                // What these tests guard against: a parsed value cannot tell them apart.
+                if a.contains("1844") || a.contains("0.1") {
+                    assert_eq!(ja, jb, "{a} {b}");
+                }
+            }
+        }
+        // Key order and whitespace still do not matter; empty and absent arguments agree.
+        assert_eq!(
+            key(r#"{"b": 1, "a": {"d": 2, "c": 3}}"#),
+            key(r#"{"a":{"c":3,"d":2},"b":1}"#)
+        );
+        assert_eq!(key("{}"), key("null"));
+        assert_eq!(key("{ }"), RequestKey::new(Method::ToolsCall, "t", None));
+        // Ordinary values digest as the parsed form does.
+        assert_eq!(
+            key(r#"{"q": "x\u0041", "n": [1, true, null]}"#),
+            RequestKey::new(
+                Method::ToolsCall,
+                "t",
+                Some(&json!({"q": "xA", "n": [1, true, null]}))
+            )
         );
     }
 

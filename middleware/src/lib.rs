@@ -29,7 +29,7 @@
 //! `dynamodb`, `sled` and `rocksdb` add those store URLs (through `stowage::open`).
 //!
 //! rmcp is pinned to exactly [`RMCP_VERSION`]; cache hints follow protocol 2026-07-28
-//! (SEP-2549) as rmcp 3.9 and the Python SDK 2.3 implement it.
+//! (SEP-2549) as rmcp 3.11 and the Python SDK 2.3 implement it.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -40,22 +40,28 @@ pub mod defaults;
 mod handler;
 mod key;
 mod method;
+mod namespace;
 mod policy;
 pub mod proxy;
 mod request;
 mod stats;
+mod watch;
 
 pub use cache::{Lookup, Outcome, ResponseCache, Ticket};
 pub use caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
-pub use handler::{CachingHandler, CallerResolver, default_caller};
-pub use key::{RequestKey, canonical_json};
+pub use handler::{
+    CREDENTIAL_HEADERS, CachingHandler, CallerResolver, caller_from_headers, default_caller,
+};
+pub use key::{RequestKey, canonical_json, canonical_json_text};
 pub use method::Method;
+pub use namespace::{MAX_NAMESPACE_LEN, Namespace, VOLATILE_ENV};
 pub use policy::{
-    CachePolicy, DEFAULT_CALL_TTL, DEFAULT_LIST_TTL, DEFAULT_MAX_ENTRY_BYTES, MethodPolicy,
-    ToolFilter,
+    CachePolicy, DEFAULT_CALL_TTL, DEFAULT_LIST_TTL, DEFAULT_MAX_ENTRY_BYTES,
+    DEFAULT_STORE_TIMEOUT, MethodPolicy, ToolCaching, ToolFilter, ToolSafety,
 };
 pub use request::{CacheRequest, SkipReason};
 pub use stats::{CacheStats, MethodStats};
+pub use watch::WatchedTransport;
 
 /// The rmcp version this crate is built against (pinned exactly; rmcp changes fast).
-pub const RMCP_VERSION: &str = "3.9.0";
+pub const RMCP_VERSION: &str = "3.11.0";

@@ -55,17 +55,31 @@ impl Method {
         Method::ALL.into_iter().find(|m| m.as_str() == name)
     }
 
-    /// The store collection holding this method's answers (`"mcp-tools-call"`, …).
-    pub const fn collection(self) -> &'static str {
+    /// The last part of this method's collection names (`"tools-call"`, …).
+    pub const fn collection_suffix(self) -> &'static str {
         match self {
-            Method::ToolsCall => "mcp-tools-call",
-            Method::ResourcesRead => "mcp-resources-read",
-            Method::PromptsGet => "mcp-prompts-get",
-            Method::ToolsList => "mcp-tools-list",
-            Method::ResourcesList => "mcp-resources-list",
-            Method::ResourceTemplatesList => "mcp-resource-templates-list",
-            Method::PromptsList => "mcp-prompts-list",
+            Method::ToolsCall => "tools-call",
+            Method::ResourcesRead => "resources-read",
+            Method::PromptsGet => "prompts-get",
+            Method::ToolsList => "tools-list",
+            Method::ResourcesList => "resources-list",
+            Method::ResourceTemplatesList => "resource-templates-list",
+            Method::PromptsList => "prompts-list",
         }
+    }
+
+    /// The store collection holding this method's answers for the server `namespace` names:
+    /// `mcp.<namespace>.<suffix>` (`"mcp.github.tools-call"`, …). A namespace holds no `.`, so
+    /// two namespaces never share a collection.
+    ///
+    /// ```
+    /// use stowage_mcp::{Method, Namespace};
+    ///
+    /// let ns = Namespace::new("github").unwrap();
+    /// assert_eq!(Method::ToolsCall.collection_in(&ns), "mcp.github.tools-call");
+    /// ```
+    pub fn collection_in(self, namespace: &crate::Namespace) -> String {
+        format!("mcp.{namespace}.{}", self.collection_suffix())
     }
 
     /// Whether this is one of the `*/list` methods (keyed by cursor, not by name).
@@ -100,8 +114,11 @@ mod tests {
         for (i, m) in Method::ALL.into_iter().enumerate() {
             assert_eq!(Method::from_name(m.as_str()), Some(m));
             assert_eq!(m.index(), i);
-            assert!(seen.insert(m.collection()));
-            stowage_core::rules::check_collection(m.collection(), None).unwrap();
+            let ns =
+                crate::Namespace::new("x".repeat(crate::namespace::MAX_NAMESPACE_LEN)).unwrap();
+            let c = m.collection_in(&ns);
+            assert!(seen.insert(c.clone()));
+            stowage_core::rules::check_collection(&c, Some(100)).unwrap();
         }
         assert_eq!(Method::from_name("tools/cal"), None);
         assert_eq!(Method::from_name("initialize"), None);

@@ -1,8 +1,11 @@
 //! [`CacheRequest`]: a request reduced to what the cache needs, and the rules about answers.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use crate::key::Args;
 use crate::method::Method;
@@ -10,11 +13,12 @@ use crate::method::Method;
 /// A cacheable request, reduced to what identifies it.
 ///
 /// Build it from typed parameters (the rmcp wrapper does) or from the JSON-RPC `params` object
-/// ([`CacheRequest::from_params`], as the proxy does).
-#[derive(Debug, Clone, Copy)]
+/// ([`CacheRequest::from_params`]), or from its JSON text ([`CacheRequest::from_params_text`],
+/// as the proxy does, so that numbers keep their exact text).
+#[derive(Debug, Clone)]
 pub struct CacheRequest<'a> {
     pub(crate) method: Method,
-    pub(crate) name: &'a str,
+    pub(crate) name: Cow<'a, str>,
     pub(crate) arguments: Args<'a>,
     pub(crate) stateful: bool,
 }
@@ -25,7 +29,7 @@ impl<'a> CacheRequest<'a> {
     pub fn new(method: Method, name: &'a str, arguments: Option<&'a Json>) -> Self {
         CacheRequest {
             method,
-            name,
+            name: Cow::Borrowed(name),
             arguments: Args::from(arguments),
             stateful: false,
         }
@@ -40,7 +44,7 @@ impl<'a> CacheRequest<'a> {
     ) -> Self {
         CacheRequest {
             method,
-            name,
+            name: Cow::Borrowed(name),
             arguments: arguments.map_or(Args::None, Args::Map),
             stateful: false,
         }
@@ -83,9 +87,32 @@ impl<'a> CacheRequest<'a> {
             .any(|k| field(k).is_some_and(|v| !v.is_null()));
         Some(CacheRequest {
             method,
-            name,
+            name: Cow::Borrowed(name),
             arguments,
             stateful,
+        })
+    }
+
+    /// Like [`CacheRequest::from_params`], from the JSON text of `params` (`None`: no params).
+    /// The arguments are digested from their text, so numbers beyond 64 bits or beyond `f64`
+    /// precision never share a key with a different number. `None` also for params that are
+    /// not a JSON object, or that repeat a member the cache reads.
+    pub fn from_params_text(method: &str, params: Option<&'a RawValue>) -> Option<Self> {
+        let method = Method::from_name(method)?;
+        let p: RawParams<'a> = match params {
+            Some(raw) if raw.get().trim() != "null" => serde_json::from_str(raw.get()).ok()?,
+            _ => RawParams::default(),
+        };
+        let (name, arguments) = match method {
+            Method::ToolsCall | Method::PromptsGet => (p.name?, p.arguments),
+            Method::ResourcesRead => (p.uri?, None),
+            _ => (p.cursor.unwrap_or(Cow::Borrowed("")), None),
+        };
+        Some(CacheRequest {
+            method,
+            name,
+            arguments: arguments.map_or(Args::None, Args::Raw),
+            stateful: p.request_state.is_some() || p.input_responses.is_some() || p.task.is_some(),
         })
     }
 
@@ -96,8 +123,28 @@ impl<'a> CacheRequest<'a> {
 
     /// The name, URI or cursor.
     pub fn name(&self) -> &str {
-        self.name
+        &self.name
     }
+}
+
+/// The members of a request's `params` the cache reads, borrowed from its text. A `null`
+/// member is absent.
+#[derive(Debug, Default, Deserialize)]
+struct RawParams<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    cursor: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "requestState")]
+    request_state: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "inputResponses")]
+    input_responses: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    task: Option<&'a RawValue>,
 }
 
 /// Why an answer was not kept.
@@ -119,6 +166,11 @@ pub enum SkipReason {
     Malformed,
     /// The cache was invalidated while the request was in flight.
     Invalidated,
+    /// While the request was in flight the server asked the client something (elicitation,
+    /// sampling, roots): the answer may depend on the client's reply.
+    DependedOnClient,
+    /// Two requests in flight carried the same id: which answer is which cannot be told.
+    AmbiguousId,
 }
 
 /// How an answer may be kept.
@@ -214,6 +266,70 @@ mod tests {
             assert!(CacheRequest::from_params(m, Some(&p)).is_none(), "{m} {p}");
         }
         assert!(CacheRequest::from_params("initialize", None).is_none());
+    }
+
+    #[test]
+    fn request_from_params_text_agrees_with_parsed_params() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
+        let cases = [
+            (
+                "tools/call",
+                r#"{"name":"t","arguments":{"a":1},"_meta":{"progressToken":7}}"#,
+            ),
+            ("tools/call", r#"{"name":"t\u00e9"}"#),
+            ("resources/read", r#"{"uri":"file:///x"}"#),
+            ("tools/list", r#"{"cursor":"page2"}"#),
+            ("tools/list", r#"{"cursor":null}"#),
+            ("tools/list", "null"),
+            (
+                "prompts/get",
+                r#"{"name":"p","arguments":{"x":"y"},"requestState":"s"}"#,
+            ),
+            ("tools/call", r#"{"name":"t","task":{"ttl":1}}"#),
+            ("tools/call", r#"{"name":"t","inputResponses":{}}"#),
+        ];
+        for (m, text) in cases {
+            let r = raw(text);
+            let from_text = CacheRequest::from_params_text(m, Some(&r)).unwrap();
+            let json: Json = serde_json::from_str(text).unwrap();
+            let from_json = CacheRequest::from_params(m, Some(&json)).unwrap();
+            assert_eq!(from_text.name(), from_json.name(), "{text}");
+            assert_eq!(from_text.stateful, from_json.stateful, "{text}");
+            assert_eq!(
+                crate::key::RequestKey::from_args(
+                    from_text.method,
+                    from_text.name(),
+                    from_text.arguments
+                ),
+                crate::key::RequestKey::from_args(
+                    from_json.method,
+                    from_json.name(),
+                    from_json.arguments
+                ),
+                "{text}"
+            );
+        }
+        for (m, text) in [
+            ("tools/call", r#"{"arguments":{}}"#),
+            ("tools/call", r#"{"name":3}"#),
+            ("tools/call", r#"{"name":"a","name":"b"}"#),
+            ("resources/read", "{}"),
+            ("tools/list", r#"{"cursor":1}"#),
+            ("tools/call", "[1]"),
+        ] {
+            let r = raw(text);
+            assert!(
+                CacheRequest::from_params_text(m, Some(&r)).is_none(),
+                "{m} {text}"
+            );
+        }
+        assert!(CacheRequest::from_params_text("initialize", None).is_none());
+        assert_eq!(
+            CacheRequest::from_params_text("tools/list", None)
+                .unwrap()
+                .name(),
+            ""
+        );
     }
 
     #[test]

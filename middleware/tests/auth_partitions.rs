@@ -34,7 +34,7 @@ fn service_with(server: SlowServer, cache: ResponseCache, ignore_callers: bool) 
         move || {
             let handler = CachingHandler::new(server.clone(), cache.clone());
             Ok(if ignore_callers {
-                handler.with_caller_resolver(|_| Caller::Anonymous)
+                handler.with_caller_resolver(|_| Caller::anonymous())
             } else {
                 handler
             })

@@ -5,7 +5,12 @@
 use std::path::PathBuf;
 
 use stowage_core::{ErrorKind, Value};
+use stowage_mcp::Namespace;
 use stowage_mcp::defaults::{self, Platform, StoreChoice};
+
+fn ns(name: &str) -> Namespace {
+    Namespace::new(name).unwrap()
+}
 
 fn tempdir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -32,7 +37,7 @@ async fn the_macos_choice_opens_an_encrypted_persistent_store() {
 
     let secret = r#"{"content":[{"type":"text","text":"plain-text-marker-9d1c"}]}"#;
     {
-        let store = defaults::open_choice(&choice).await.unwrap();
+        let store = defaults::open_choice(&choice, &ns("srv")).await.unwrap();
         store
             .put(
                 "mcp-tools-call",
@@ -53,11 +58,11 @@ async fn the_macos_choice_opens_an_encrypted_persistent_store() {
         let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode();
         assert_eq!(dir_mode & 0o077, 0);
     }
-    let db = std::fs::read(choice.database_path().unwrap()).unwrap();
+    let db = std::fs::read(choice.database_path(&ns("srv")).unwrap()).unwrap();
     assert!(!db.windows(22).any(|w| w == b"plain-text-marker-9d1c"));
 
     // Reopened (the next run of the program): same key, same data.
-    let store = defaults::open_choice(&choice).await.unwrap();
+    let store = defaults::open_choice(&choice, &ns("srv")).await.unwrap();
     let back = store.get("mcp-tools-call", "k").await.unwrap().unwrap();
     assert_eq!(back.as_str(), secret);
     drop(store);
@@ -69,11 +74,15 @@ async fn the_macos_choice_opens_an_encrypted_persistent_store() {
 async fn a_key_file_readable_by_others_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempdir("perm");
-    let store = defaults::open_encrypted_disk(&dir).await.unwrap();
+    let store = defaults::open_encrypted_disk(&dir, &ns("srv"))
+        .await
+        .unwrap();
     drop(store);
     let key = dir.join("cache.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let err = defaults::open_encrypted_disk(&dir).await.unwrap_err();
+    let err = defaults::open_encrypted_disk(&dir, &ns("srv"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("chmod 600"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
@@ -94,7 +103,9 @@ async fn a_damaged_key_file_is_a_config_error_that_does_not_echo_it() {
             .write_all(b"not-a-fernet-key")
             .unwrap();
     }
-    let err = defaults::open_encrypted_disk(&dir).await.unwrap_err();
+    let err = defaults::open_encrypted_disk(&dir, &ns("srv"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(!err.to_string().contains("not-a-fernet-key"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
@@ -116,4 +127,72 @@ async fn urls_open_through_the_facade() {
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.to_string().contains("mongodb"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn each_server_namespace_has_its_own_database_and_a_second_process_falls_back() {
+    let dir = tempdir("many");
+    let choice = StoreChoice::EncryptedDisk { dir: dir.clone() };
+    // Two servers at once: two databases, both open.
+    let (github, w1) = defaults::open_choice_or_memory(&choice, &ns("github"))
+        .await
+        .unwrap();
+    let (files, w2) = defaults::open_choice_or_memory(&choice, &ns("files"))
+        .await
+        .unwrap();
+    assert!(w1.is_none() && w2.is_none(), "{w1:?} {w2:?}");
+    github
+        .put("c", "k", Value::from_json(r#"{"a":1}"#).unwrap(), None)
+        .await
+        .unwrap();
+    assert!(files.get("c", "k").await.unwrap().is_none());
+    assert!(choice.database_path(&ns("github")).unwrap().exists());
+    assert!(choice.database_path(&ns("files")).unwrap().exists());
+
+    // The same server again, while the first holds its database: opening it directly is an
+    // error; the proxy's way falls back to memory and says why.
+    assert!(defaults::open_choice(&choice, &ns("github")).await.is_err());
+    let (again, warning) = defaults::open_choice_or_memory(&choice, &ns("github"))
+        .await
+        .unwrap();
+    let warning = warning.expect("a warning");
+    assert!(warning.contains("in memory"), "{warning}");
+    assert!(
+        again.get("c", "k").await.unwrap().is_none(),
+        "a fresh memory store"
+    );
+    // An explicit URL that fails is still an error.
+    let url = StoreChoice::Url(format!("disk://{}", dir.join("github.redb").display()));
+    assert!(
+        defaults::open_choice_or_memory(&url, &ns("x"))
+            .await
+            .is_err()
+    );
+    drop((github, files, again));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_cache_dir_variable_picks_encrypted_disk_stores_on_any_platform() {
+    let env = |name: &str| match name {
+        "STOWAGE_MCP_CACHE_DIR" => Some("/var/cache/mcp".to_string()),
+        _ => None,
+    };
+    for p in [Platform::Linux, Platform::MacOs, Platform::Windows] {
+        assert_eq!(
+            defaults::choose(p, &env).unwrap(),
+            StoreChoice::EncryptedDisk {
+                dir: PathBuf::from("/var/cache/mcp")
+            }
+        );
+    }
+    let with_url = |name: &str| match name {
+        "STOWAGE_MCP_CACHE_DIR" => Some("/var/cache/mcp".to_string()),
+        "STOWAGE_STORE_URL" => Some("memory://".to_string()),
+        _ => None,
+    };
+    assert_eq!(
+        defaults::choose(Platform::Linux, &with_url).unwrap(),
+        StoreChoice::Url("memory://".into())
+    );
 }

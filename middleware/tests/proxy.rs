@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use serde_json::json;
+use serde_json::{Value as Json, json};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use common::{RawClient, example_server, proxy_binary};
@@ -16,14 +16,26 @@ struct Running {
 }
 
 async fn start(proxy_args: &[&str]) -> Running {
-    let mut child = Command::new(proxy_binary())
+    start_with(proxy_args, &[("STOWAGE_STORE_URL", "memory://")]).await
+}
+
+/// Start the proxy in front of the raw example server with these options and environment,
+/// and list the tools (as clients do first: the proxy learns the tools' annotations).
+async fn start_with(proxy_args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(proxy_binary());
+    command
         .args(["--stats"])
         .args(proxy_args)
         .arg("--")
         .arg(example_server())
         .arg("--raw")
-        .env("STOWAGE_STORE_URL", "memory://")
-        .env("SLOW_MS", "50")
+        .env_remove("STOWAGE_STORE_URL")
+        .env_remove("STOWAGE_MCP_CACHE_DIR")
+        .env("SLOW_MS", "50");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -35,6 +47,8 @@ async fn start(proxy_args: &[&str]) -> Running {
     let mut client = RawClient::new(stdout, stdin);
     let init = client.initialize().await;
     assert!(init["result"]["serverInfo"]["name"].is_string(), "{init}");
+    let tools = client.request_text("tools/list", "{}").await;
+    assert!(tools["result"]["tools"].is_array(), "{tools}");
     Running { child, client }
 }
 
@@ -76,7 +90,7 @@ async fn repeats_are_answered_by_the_proxy() {
     assert_eq!(pong["result"], json!({}));
     let stats = p.finish().await;
     assert!(
-        stats.contains("tools/call: 2 hits, 5 misses, 1 stores, 4 bypasses"),
+        stats.contains("tools/call: 2 hits, 3 misses, 1 stores, 4 bypasses"),
         "{stats}"
     );
 }
@@ -124,7 +138,7 @@ async fn notifications_from_the_server_invalidate_what_they_make_stale() {
     p.client.request_text("tools/list", "{}").await;
     let stats = p.finish().await;
     assert!(
-        stats.contains("tools/list: 1 hits, 2 misses, 2 stores"),
+        stats.contains("tools/list: 2 hits, 2 misses, 2 stores"),
         "{stats}"
     );
     assert!(
@@ -155,11 +169,143 @@ async fn multi_round_trip_state_and_policy_options_bypass_the_cache() {
 }
 
 #[tokio::test]
-async fn an_allow_list_limits_caching_to_the_named_tools() {
-    let mut p = start(&["--allow-tool", "flaky,whoami"]).await;
+async fn a_list_of_names_limits_caching_to_the_named_tools() {
+    let mut p = start(&["--cache-tools", "flaky,unannotated"]).await;
     assert_eq!(p.client.call_text(ECHO).await, "ppp (run 1)");
     assert_eq!(p.client.call_text(ECHO).await, "ppp (run 2)");
+    // Named, so cached even without annotations.
+    let plain = r#"{"name":"unannotated"}"#;
+    assert_eq!(p.client.call_text(plain).await, "unannotated run 1");
+    assert_eq!(p.client.call_text(plain).await, "unannotated run 1");
     p.finish().await;
+}
+
+#[tokio::test]
+async fn tools_with_side_effects_are_executed_every_time() {
+    let mut p = start(&[]).await;
+    for run in 1..=2 {
+        assert_eq!(
+            p.client.call_text(r#"{"name":"send_message"}"#).await,
+            format!("sent message {run}")
+        );
+        assert_eq!(
+            p.client.call_text(r#"{"name":"unannotated"}"#).await,
+            format!("unannotated run {run}")
+        );
+    }
+    // The read-only tool is still cached.
+    assert_eq!(p.client.call_text(ECHO).await, "ppp (run 1)");
+    assert_eq!(p.client.call_text(ECHO).await, "ppp (run 1)");
+    p.finish().await;
+
+    // `all` caches the unannotated tool, never the destructive one.
+    let mut p = start(&["--cache-tools", "all"]).await;
+    for run in 1..=2 {
+        assert_eq!(
+            p.client.call_text(r#"{"name":"send_message"}"#).await,
+            format!("sent message {run}")
+        );
+        assert_eq!(
+            p.client.call_text(r#"{"name":"unannotated"}"#).await,
+            "unannotated run 1"
+        );
+    }
+    p.finish().await;
+
+    // Allowed by name: the user's explicit choice wins over the annotation.
+    let mut p = start(&["--allow-tool", "send_message"]).await;
+    for _ in 1..=2 {
+        assert_eq!(
+            p.client.call_text(r#"{"name":"send_message"}"#).await,
+            "sent message 1"
+        );
+    }
+    p.finish().await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_line_limit_is_refused_and_the_relay_goes_on() {
+    let mut p = start(&["--max-line-bytes", "4096"]).await;
+    let big = "x".repeat(10_000);
+    p.client
+        .send_line(&format!(
+            r#"{{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{{"name":"slow_echo","arguments":{{"text":"{big}","options":{{"repeat":1,"upper":false}}}}}}}}"#
+        ))
+        .await;
+    let refusal = p.client.next_response().await;
+    assert_eq!(refusal["id"], Json::Null, "{refusal}");
+    assert_eq!(refusal["error"]["code"], -32600, "{refusal}");
+    assert_eq!(p.client.call_text(ECHO).await, "ppp (run 1)");
+    let stats = p.finish().await;
+    assert!(stats.contains("longer than 4096 bytes"), "{stats}");
+}
+
+#[tokio::test]
+async fn numbers_beyond_64_bits_never_share_a_key() {
+    let mut p = start(&[]).await;
+    let call = |n: &str| {
+        format!(
+            r#"{{"name":"slow_echo","arguments":{{"text":"n","options":{{"repeat":1,"upper":false}},"big":{n}}}}}"#
+        )
+    };
+    assert_eq!(
+        p.client.call_text(&call("18446744073709551616")).await,
+        "n (run 1)"
+    );
+    assert_eq!(
+        p.client.call_text(&call("18446744073709551617")).await,
+        "n (run 2)"
+    );
+    assert_eq!(
+        p.client.call_text(&call("18446744073709551617")).await,
+        "n (run 2)"
+    );
+    assert_eq!(
+        p.client.call_text(&call("0.10000000000000000001")).await,
+        "n (run 3)"
+    );
+    assert_eq!(p.client.call_text(&call("0.1")).await, "n (run 4)");
+    p.finish().await;
+}
+
+#[tokio::test]
+async fn a_namespace_option_is_checked() {
+    let out = Command::new(proxy_binary())
+        .args(["--namespace", "a.b", "--", "/bin/false"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("namespace"));
+}
+
+#[tokio::test]
+async fn help_and_errors_never_show_a_secret_from_the_store_url() {
+    let url = "redis://:hunter2-secret@127.0.0.1:1/";
+    let help = Command::new(proxy_binary())
+        .arg("--help")
+        .env("STOWAGE_STORE_URL", url)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("--store"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    for url in [
+        url,
+        "mongodb://user:hunter2-secret@127.0.0.1:1/db",
+        "dynamodb://t?endpoint=http://127.0.0.1:1&secret_access_key=hunter2-secret%zz",
+    ] {
+        let out = Command::new(proxy_binary())
+            .args(["--store", url, "--", "/bin/false"])
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.is_empty());
+        assert!(!err.contains("hunter2"), "{url}: {err}");
+    }
 }
 
 #[tokio::test]

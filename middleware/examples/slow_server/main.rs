@@ -15,7 +15,7 @@ mod server;
 use std::time::Duration;
 
 use rmcp::ServiceExt;
-use stowage_mcp::{CachePolicy, CachingHandler, ResponseCache, defaults};
+use stowage_mcp::{CachePolicy, CachingHandler, Namespace, ResponseCache, defaults};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,8 +32,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         return Ok(());
     }
-    let store = defaults::open_choice(&defaults::choose_here()?).await?;
-    let cache = ResponseCache::from_dyn(store, CachePolicy::default().deny_tools(["whoami"]))?;
+    // One database per server namespace on the desktop default: this server's own.
+    let namespace = Namespace::for_server("slow-server", env!("CARGO_PKG_VERSION"), &[]);
+    let (store, warning) =
+        defaults::open_choice_or_memory(&defaults::choose_here()?, &namespace).await?;
+    if let Some(warning) = warning {
+        eprintln!("slow_server: {warning}");
+    }
+    let cache = ResponseCache::from_dyn(store, CachePolicy::default().deny_tools(["whoami"]))?
+        .in_namespace(namespace);
     let running = CachingHandler::new(server, cache.clone())
         .serve(rmcp::transport::stdio())
         .await?;

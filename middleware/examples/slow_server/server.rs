@@ -31,6 +31,12 @@ pub struct Counters {
     pub flaky: AtomicU64,
     /// `whoami` runs.
     pub whoami: AtomicU64,
+    /// `server_name` runs.
+    pub names: AtomicU64,
+    /// `send_message` runs.
+    pub sends: AtomicU64,
+    /// `unannotated` runs.
+    pub unannotated: AtomicU64,
     /// `resources/read` runs.
     pub reads: AtomicU64,
     /// `prompts/get` runs.
@@ -91,7 +97,10 @@ impl SlowServer {
         }
     }
 
-    #[tool(description = "Echo text after a slow computation")]
+    #[tool(
+        description = "Echo text after a slow computation",
+        annotations(read_only_hint = true)
+    )]
     async fn slow_echo(&self, Parameters(args): Parameters<EchoArgs>) -> String {
         let n = self.counters.slow.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::time::sleep(self.delay).await;
@@ -102,7 +111,10 @@ impl SlowServer {
         format!("{text} (run {n})")
     }
 
-    #[tool(description = "Always fails, as a tool result with isError")]
+    #[tool(
+        description = "Always fails, as a tool result with isError",
+        annotations(read_only_hint = true)
+    )]
     async fn flaky(&self, Parameters(args): Parameters<FlakyArgs>) -> CallToolResult {
         let n = self.counters.flaky.fetch_add(1, Ordering::SeqCst) + 1;
         CallToolResult::error(vec![ContentBlock::text(format!(
@@ -123,7 +135,35 @@ impl SlowServer {
         "touched".to_owned()
     }
 
-    #[tool(description = "Says which caller is asking, from the Authorization header")]
+    #[tool(
+        description = "Says which server answers: the SLOW_SERVER_NAME it was started with",
+        annotations(read_only_hint = true)
+    )]
+    async fn server_name(&self) -> String {
+        let n = self.counters.names.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = std::env::var("SLOW_SERVER_NAME").unwrap_or_else(|_| "unnamed".to_owned());
+        format!("{name} (run {n})")
+    }
+
+    #[tool(
+        description = "Records a side effect: counts a sent message",
+        annotations(destructive_hint = true, read_only_hint = false)
+    )]
+    async fn send_message(&self) -> String {
+        let n = self.counters.sends.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("sent message {n}")
+    }
+
+    #[tool(description = "Unannotated: presumed to have side effects")]
+    async fn unannotated(&self) -> String {
+        let n = self.counters.unannotated.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("unannotated run {n}")
+    }
+
+    #[tool(
+        description = "Says which caller is asking, from the Authorization header",
+        annotations(read_only_hint = true)
+    )]
     async fn whoami(&self, context: RequestContext<RoleServer>) -> String {
         self.counters.whoami.fetch_add(1, Ordering::SeqCst);
         context

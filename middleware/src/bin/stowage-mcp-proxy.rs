@@ -7,6 +7,11 @@
 //! Starts `<COMMAND>` as a child process and relays MCP between this process's stdin/stdout
 //! and the child, answering repeated `tools/call`, `resources/read`, `prompts/get` and
 //! `*/list` requests from the cache.
+//!
+//! The cache's server namespace is, unless `--namespace` names one, a digest of the command
+//! line, the working directory and the environment the server inherits (without the volatile
+//! variables of `stowage_mcp::VOLATILE_ENV` and `STOWAGE_*`): two proxies of two servers, or of
+//! one server with two different tokens, never answer for each other, even on one store.
 
 #![deny(unsafe_code)]
 
@@ -17,21 +22,32 @@ use std::time::Duration;
 use clap::Parser;
 use stowage_core::rules::ttl_from_secs_f64;
 use stowage_mcp::defaults::{self, StoreChoice};
-use stowage_mcp::proxy::Proxy;
-use stowage_mcp::{CachePolicy, Caller, Method, ResponseCache};
+use stowage_mcp::proxy::{DEFAULT_MAX_LINE_BYTES, Proxy};
+use stowage_mcp::{CachePolicy, Caller, Method, Namespace, ResponseCache, ToolCaching};
 
 /// A caching proxy for any MCP server speaking stdio.
 #[derive(Debug, Parser)]
 #[command(name = "stowage-mcp-proxy", version, about, long_about = None)]
 #[command(
-    after_help = "Example:\n  stowage-mcp-proxy --call-ttl 600 --deny-tool send_email -- python server.py"
+    after_help = "Example:\n  stowage-mcp-proxy --call-ttl 600 --cache-tools all --deny-tool send_email -- python server.py"
 )]
 struct Args {
     /// Store URL: memory://, disk:///path, redis://…, rediss://…, mongodb://…,
     /// dynamodb://table?endpoint=…, rocksdb:///path, sled:///path. Default: the platform's
     /// (an encrypted disk store on macOS and Windows, memory on Linux).
-    #[arg(long, env = "STOWAGE_STORE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "STOWAGE_STORE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     store: Option<String>,
+
+    /// The server namespace of the cache: proxies with the same namespace share answers (every
+    /// replica of one server). Default: a digest of the command line, working directory and
+    /// environment of the server.
+    #[arg(long, env = "STOWAGE_MCP_NAMESPACE", value_name = "NAME", value_parser = parse_namespace)]
+    namespace: Option<Namespace>,
 
     /// TTL of every method, in seconds (the per-method options below win).
     #[arg(long, value_name = "SECS")]
@@ -53,7 +69,13 @@ struct Args {
     #[arg(long, value_name = "SECS")]
     list_ttl: Option<f64>,
 
-    /// Cache tools/call only for these tools (repeat, or separate with commas).
+    /// Which tools/call answers to cache: `read-only` (default: the tools the server marks
+    /// readOnlyHint, or idempotentHint and not destructiveHint), `all` (every tool not marked
+    /// destructive), or a comma-separated list of tool names (only those).
+    #[arg(long, value_name = "read-only|all|NAMES", default_value = "read-only")]
+    cache_tools: String,
+
+    /// Also cache these tools, whatever their annotations (repeat, or separate with commas).
     #[arg(long = "allow-tool", value_name = "NAME", value_delimiter = ',')]
     allow_tools: Vec<String>,
 
@@ -72,6 +94,15 @@ struct Args {
     /// Ignore the server's ttlMs / cacheScope hints.
     #[arg(long)]
     ignore_hints: bool,
+
+    /// Longest message accepted from the client, in bytes; longer ones are refused.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+
+    /// Deadline of one cache store call, in milliseconds; a late store is skipped and the
+    /// request goes to the server.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    store_timeout_ms: u64,
 
     /// Identity of the client this proxy serves; its answers get a partition of their own in a
     /// shared store. Default: the anonymous partition.
@@ -99,6 +130,10 @@ fn parse_method(name: &str) -> Result<Method, String> {
     })
 }
 
+fn parse_namespace(name: &str) -> Result<Namespace, String> {
+    Namespace::new(name).map_err(|e| e.to_string())
+}
+
 fn secs(value: Option<f64>, what: &str) -> Result<Option<Duration>, String> {
     value
         .map(|s| ttl_from_secs_f64(s).map_err(|e| format!("--{what}: {e}")))
@@ -106,9 +141,29 @@ fn secs(value: Option<f64>, what: &str) -> Result<Option<Duration>, String> {
 }
 
 fn policy(args: &Args) -> Result<CachePolicy, String> {
+    if args.store_timeout_ms == 0 {
+        return Err("--store-timeout-ms must be greater than zero".into());
+    }
     let mut policy = CachePolicy::default()
         .max_entry_bytes(args.max_entry_bytes)
-        .honour_hints(!args.ignore_hints);
+        .honour_hints(!args.ignore_hints)
+        .store_timeout(Duration::from_millis(args.store_timeout_ms));
+    policy = match args.cache_tools.trim() {
+        mode @ ("read-only" | "all") => {
+            policy.cache_tools(mode.parse::<ToolCaching>().map_err(|e| e.to_string())?)
+        }
+        names => {
+            let names: Vec<&str> = names
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            if names.is_empty() {
+                return Err("--cache-tools: `read-only`, `all` or tool names".into());
+            }
+            policy.cache_tools(ToolCaching::Named).allow_tools(names)
+        }
+    };
     if let Some(ttl) = secs(args.ttl, "ttl")? {
         policy = policy.ttl_all(Some(ttl));
     }
@@ -134,9 +189,7 @@ fn policy(args: &Args) -> Result<CachePolicy, String> {
             }
         }
     }
-    if !args.allow_tools.is_empty() {
-        policy = policy.allow_tools(args.allow_tools.iter().cloned());
-    }
+    policy = policy.allow_tools(args.allow_tools.iter().cloned());
     policy = policy.deny_tools(args.deny_tools.iter().cloned());
     for m in &args.no_cache {
         policy = policy.disable(*m);
@@ -154,16 +207,34 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
         _ => defaults::choose_here().map_err(|e| e.to_string())?,
     };
-    let store = defaults::open_choice(&choice)
+    let namespace = match &args.namespace {
+        Some(ns) => ns.clone(),
+        None => Namespace::for_command(
+            &args.command,
+            std::env::current_dir().ok().as_deref(),
+            std::env::vars_os().map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            }),
+        ),
+    };
+    let (store, warning) = defaults::open_choice_or_memory(&choice, &namespace)
         .await
         .map_err(|e| format!("cannot open the cache store ({choice:?}): {e}"))?;
-    let cache = ResponseCache::from_dyn(store, policy).map_err(|e| e.to_string())?;
+    if let Some(warning) = warning {
+        eprintln!("stowage-mcp-proxy: {warning}");
+    }
+    let cache = ResponseCache::from_dyn(store, policy)
+        .map_err(|e| e.to_string())?
+        .in_namespace(namespace);
     let caller = args
         .caller
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map_or(Caller::Anonymous, Caller::from_identity);
-    let proxy = Proxy::new(cache, caller);
+        .map_or_else(Caller::anonymous, Caller::from_identity);
+    let proxy = Proxy::new(cache, caller).max_line_bytes(args.max_line_bytes);
     let mut command = args.command.into_iter();
     let program = command.next().ok_or("no command to start")?;
     let status = proxy
@@ -171,6 +242,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .await
         .map_err(|e| e.to_string())?;
     if args.stats {
+        eprintln!("namespace: {}", proxy.cache().namespace());
         eprint!("{}", proxy.cache().stats());
     }
     Ok(ExitCode::from(

@@ -5,7 +5,13 @@
 //! cache can answer never reach the child; everything else, including `initialize`, server
 //! requests (sampling, elicitation), notifications and batches, passes through byte for byte.
 //! Notifications from the child invalidate what they make stale before the client sees them.
+//!
+//! Every message written to either side is one line: a cached answer stored with line breaks
+//! (written by another program with indentation, say) is put on one line first. A message
+//! from the client longer than [`DEFAULT_MAX_LINE_BYTES`] (configurable) is refused with a
+//! JSON-RPC error; a longer one from the server is relayed as it streams in and not stored.
 
+mod lines;
 mod message;
 mod relay;
 
@@ -19,13 +25,19 @@ use tokio::process::Command;
 use crate::cache::ResponseCache;
 use crate::caller::Caller;
 
+/// The default longest message accepted from the client: 16 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// How long a server has to exit after its input is closed (or after SIGTERM) before it is
+/// killed.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
 /// A caching relay between one MCP client and one MCP server.
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
 /// use stowage_mcp::{Caller, ResponseCache, proxy::Proxy};
 ///
-/// let proxy = Proxy::new(ResponseCache::in_memory(), Caller::Anonymous);
+/// let proxy = Proxy::new(ResponseCache::in_memory(), Caller::anonymous());
 /// let status = proxy.run_child("python3".into(), vec!["server.py".into()]).await?;
 /// eprintln!("{}", proxy.cache().stats());
 /// std::process::exit(status.code().unwrap_or(1));
@@ -35,13 +47,26 @@ use crate::caller::Caller;
 pub struct Proxy {
     cache: ResponseCache,
     caller: Caller,
+    max_line_bytes: usize,
 }
 
 impl Proxy {
     /// A relay answering from `cache`, with every request attributed to `caller` (stdio carries
     /// no authentication; one proxy serves one client).
     pub fn new(cache: ResponseCache, caller: Caller) -> Self {
-        Proxy { cache, caller }
+        Proxy {
+            cache,
+            caller,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+
+    /// Refuse client messages longer than `bytes` (default [`DEFAULT_MAX_LINE_BYTES`]; at
+    /// least 1 KiB). Memory held per message never exceeds it, in either direction.
+    #[must_use]
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes.max(1024);
+        self
     }
 
     /// The cache.
@@ -51,7 +76,8 @@ impl Proxy {
 
     /// Relay between a client (`client_in`, `client_out`) and a server (`server_in`,
     /// `server_out`) until the server's output ends. When the client's input ends, the
-    /// server's input is closed, and the relay goes on until the server finishes.
+    /// server's input is closed, and the relay waits a few seconds for the server's last
+    /// answers.
     pub async fn relay<CI, CO, SI, SO>(
         &self,
         client_in: CI,
@@ -71,43 +97,113 @@ impl Proxy {
     /// Start `program` with `args` (stderr inherited) and relay the proxy's stdin and stdout to
     /// it; returns the child's exit status.
     ///
-    /// When the client closes the proxy's stdin, the child's stdin is closed and the child is
-    /// given five seconds to exit before it is killed.
+    /// - When the client closes the proxy's stdin, the child's stdin is closed; the proxy ends
+    ///   within about five seconds even if the child ignores it (it is killed), or a process
+    ///   it started keeps its output open.
+    /// - On Unix the child runs in a process group of its own; SIGTERM, SIGINT or SIGHUP to the
+    ///   proxy stop that group too (SIGTERM, then SIGKILL after a grace period).
     pub async fn run_child(
         &self,
         program: OsString,
         args: Vec<OsString>,
     ) -> io::Result<ExitStatus> {
-        let mut child = Command::new(&program)
+        let mut command = Command::new(&program);
+        command
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot start {}: {e}", program.to_string_lossy()),
-                )
-            })?;
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command.spawn().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}", program.to_string_lossy()),
+            )
+        })?;
         let server_in = child.stdin.take().expect("piped stdin");
         let server_out = child.stdout.take().expect("piped stdout");
-        let relayed = self
-            .relay(
-                tokio::io::stdin(),
-                tokio::io::stdout(),
-                server_in,
-                server_out,
-            )
-            .await;
-        let status = match tokio::time::timeout(Duration::from_secs(5), child.wait()).await {
+        let relay = self.relay(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+            server_in,
+            server_out,
+        );
+        let relayed = tokio::select! {
+            relayed = relay => relayed,
+            signal = stop_signal() => {
+                eprintln!("stowage-mcp-proxy: {signal}; stopping the server");
+                group::signal(&child, group::Stop::Terminate);
+                Ok(())
+            }
+        };
+        let status = match tokio::time::timeout(EXIT_GRACE, child.wait()).await {
             Ok(status) => status?,
             Err(_) => {
+                group::signal(&child, group::Stop::Kill);
                 child.kill().await?;
                 child.wait().await?
             }
         };
+        // Whatever the server started and left behind goes with it.
+        group::signal(&child, group::Stop::Terminate);
         relayed.map(|()| status)
     }
+}
+
+/// Resolves when the proxy is asked to stop; says by which signal.
+#[cfg(unix)]
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+        _ = hup.recv() => "SIGHUP",
+    }
+}
+
+#[cfg(not(unix))]
+async fn stop_signal() -> &'static str {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "Ctrl-C",
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Signals to the child's process group.
+mod group {
+    use tokio::process::Child;
+
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Stop {
+        Terminate,
+        Kill,
+    }
+
+    #[cfg(unix)]
+    pub(super) fn signal(child: &Child, stop: Stop) {
+        use nix::sys::signal::{Signal, killpg};
+        use nix::unistd::Pid;
+        let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) else {
+            return;
+        };
+        let sig = match stop {
+            Stop::Terminate => Signal::SIGTERM,
+            Stop::Kill => Signal::SIGKILL,
+        };
+        // The child leads its own group (process_group(0)); the group outlives it only while
+        // processes it started are alive.
+        let _ = killpg(Pid::from_raw(pid), sig);
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn signal(_child: &Child, _stop: Stop) {}
 }

@@ -1,24 +1,89 @@
 //! The two relay loops: client to server (answering hits), server to client (storing misses,
-//! observing notifications).
+//! observing notifications and server requests).
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::Value as Json;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::Proxy;
+use super::lines::{self, Read, one_line};
 use super::message::{Message, id_key};
 use crate::cache::{Lookup, Ticket};
+use crate::method::Method;
 use crate::request::{CacheRequest, SkipReason};
 
-/// Requests waiting for the server's answer, by normalised id.
-type Pending = Arc<Mutex<HashMap<String, Ticket>>>;
-
-/// At most this many misses wait for an answer; past it, new misses are not stored.
+/// At most this many requests wait for an answer; past it, new misses are not stored.
 const MAX_PENDING: usize = 65_536;
+/// A request unanswered for this long is forgotten (its answer, if it ever comes, is relayed
+/// but not stored).
+const PENDING_MAX_AGE: Duration = Duration::from_secs(10 * 60);
+/// How often the pending requests are swept for old ones.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// After the client's input ends, how long the server has to send its last answers.
+pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(3);
+
+/// A request of the client's waiting for the server's answer.
+struct Waiting {
+    /// Where its answer goes; `None` when it is not stored (a bypass, or a repeated id).
+    ticket: Option<Ticket>,
+    /// Whether the answer is a `tools/list` page whose annotations the cache learns.
+    tools_list: bool,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct PendingState {
+    requests: HashMap<String, Waiting>,
+    last_sweep: Option<Instant>,
+}
+
+/// Requests waiting for the server's answer, by normalised id.
+type Pending = Arc<Mutex<PendingState>>;
+
+impl PendingState {
+    /// Note a request with `id`. A second request with an id already waiting makes both
+    /// answers unstorable: which is which cannot be told.
+    fn insert(&mut self, proxy: &Proxy, id: String, ticket: Option<Ticket>, tools_list: bool) {
+        let now = Instant::now();
+        if self
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY)
+        {
+            self.last_sweep = Some(now);
+            self.requests
+                .retain(|_, w| now.duration_since(w.since) < PENDING_MAX_AGE);
+        }
+        if let Some(earlier) = self.requests.get_mut(&id) {
+            if let Some(t) = earlier.ticket.take() {
+                let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
+            }
+            earlier.tools_list = false;
+            if let Some(t) = ticket {
+                let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
+            }
+            return;
+        }
+        if self.requests.len() >= MAX_PENDING {
+            if let Some(t) = ticket {
+                let _ = proxy.cache.skip(t, SkipReason::Invalidated);
+            }
+            return;
+        }
+        self.requests.insert(
+            id,
+            Waiting {
+                ticket,
+                tools_list,
+                since: now,
+            },
+        );
+    }
+}
 
 /// The client's output, shared by both loops (hits are written by the client loop).
 type ClientOut<W> = Arc<tokio::sync::Mutex<W>>;
@@ -26,9 +91,7 @@ type ClientOut<W> = Arc<tokio::sync::Mutex<W>>;
 async fn write_line<W: AsyncWrite + Unpin>(out: &ClientOut<W>, line: &[u8]) -> io::Result<()> {
     let mut w = out.lock().await;
     w.write_all(line).await?;
-    if line.last() != Some(&b'\n') {
-        w.write_all(b"\n").await?;
-    }
+    w.write_all(b"\n").await?;
     w.flush().await
 }
 
@@ -54,10 +117,13 @@ where
         // The server stopped talking: nothing more to relay.
         done = &mut downstream => done,
         up = &mut upstream => {
-            // The client is gone (its input ended and the server's input is closed): let the
-            // server finish its answers and exit.
-            let down = downstream.await;
-            up.and(down)
+            // The client is gone (its input ended and the server's input is closed): give the
+            // server a moment to finish its answers, then stop, whether or not its output ends
+            // (a grandchild may hold it open).
+            match tokio::time::timeout(DRAIN_GRACE, downstream).await {
+                Ok(down) => up.and(down),
+                Err(_) => up,
+            }
         }
     }
 }
@@ -74,64 +140,86 @@ where
     SI: AsyncWrite + Unpin,
     CO: AsyncWrite + Unpin,
 {
+    let limit = proxy.max_line_bytes;
     let mut reader = BufReader::with_capacity(64 * 1024, client_in);
     let mut line = Vec::with_capacity(4096);
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).await? == 0 {
-            break;
+        match lines::read_line(&mut reader, &mut line, limit).await? {
+            Read::Eof => break,
+            Read::TooLong => {
+                lines::skip_rest(&mut reader).await?;
+                eprintln!(
+                    "stowage-mcp-proxy: refused a client message longer than {limit} bytes \
+                     (--max-line-bytes)"
+                );
+                let refusal = format!(
+                    r#"{{"jsonrpc":"2.0","id":null,"error":{{"code":-32600,"message":"message longer than the proxy's limit of {limit} bytes"}}}}"#
+                );
+                write_line(out, refusal.as_bytes()).await?;
+                continue;
+            }
+            Read::Line => {}
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
         if let Some(answer) = answer_from_cache(proxy, &line, pending).await {
             write_line(out, &answer).await?;
             continue;
         }
         server_in.write_all(&line).await?;
-        if line.last() != Some(&b'\n') {
-            server_in.write_all(b"\n").await?;
-        }
+        server_in.write_all(b"\n").await?;
         server_in.flush().await?;
     }
     server_in.shutdown().await
 }
 
-/// For a request the cache can answer, the response line; otherwise `None`, after noting a
-/// miss (so its answer gets stored) or a cancellation.
+/// For a request the cache can answer, the response line; otherwise `None`, after noting the
+/// request (so its answer gets stored when it may be) or reacting to a notification.
 async fn answer_from_cache(proxy: &Proxy, line: &[u8], pending: &Pending) -> Option<Vec<u8>> {
     let msg = Message::parse(line)?;
     let method = msg.method.as_deref()?;
     let Some(id) = msg.id_key() else {
-        if method == "notifications/cancelled" {
-            forget_cancelled(&msg, pending);
+        match method {
+            "notifications/cancelled" => forget_cancelled(&msg, pending),
+            "notifications/roots/list_changed" => {
+                let _ = proxy.cache.observe_notification(method, None).await;
+            }
+            _ => {}
         }
         return None;
     };
-    let params: Option<Json> = match msg.params {
-        Some(raw) => Some(serde_json::from_str(raw.get()).ok()?),
-        None => None,
+    let request = CacheRequest::from_params_text(method, msg.params);
+    let tools_list = request
+        .as_ref()
+        .is_some_and(|r| r.method() == Method::ToolsList);
+    let Some(request) = request else {
+        pending.lock().insert(proxy, id, None, false);
+        return None;
     };
-    let request = CacheRequest::from_params(method, params.as_ref())?;
     match proxy.cache.lookup(&request, &proxy.caller).await {
         Lookup::Hit(value) => {
+            if tools_list {
+                proxy.cache.learn_tools(&Json::Object(value.to_map()));
+            }
+            let result = one_line(value.as_bytes());
             let id_text = msg.id.map(|r| r.get()).unwrap_or("null");
-            let mut answer = Vec::with_capacity(value.len() + id_text.len() + 40);
+            let mut answer = Vec::with_capacity(result.len() + id_text.len() + 40);
             answer.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
             answer.extend_from_slice(id_text.as_bytes());
             answer.extend_from_slice(br#","result":"#);
-            answer.extend_from_slice(value.as_bytes());
-            answer.extend_from_slice(b"}\n");
+            answer.extend_from_slice(&result);
+            answer.extend_from_slice(b"}");
             Some(answer)
         }
         Lookup::Miss(ticket) => {
-            let mut p = pending.lock();
-            if p.len() < MAX_PENDING {
-                p.insert(id, ticket);
-            } else {
-                drop(p);
-                let _ = proxy.cache.skip(ticket, SkipReason::Invalidated);
-            }
+            pending.lock().insert(proxy, id, Some(ticket), tools_list);
             None
         }
-        Lookup::Bypass => None,
+        Lookup::Bypass => {
+            pending.lock().insert(proxy, id, None, tools_list);
+            None
+        }
     }
 }
 
@@ -142,7 +230,7 @@ fn forget_cancelled(msg: &Message<'_>, pending: &Pending) {
         .and_then(|p| p.get("requestId").map(Json::to_string))
         .and_then(|text| id_key(&text));
     if let Some(id) = request_id {
-        pending.lock().remove(&id);
+        pending.lock().requests.remove(&id);
     }
 }
 
@@ -156,12 +244,21 @@ where
     SO: AsyncRead + Unpin,
     CO: AsyncWrite + Unpin,
 {
+    let limit = proxy.max_line_bytes;
     let mut reader = BufReader::with_capacity(64 * 1024, server_out);
     let mut line = Vec::with_capacity(4096);
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).await? == 0 {
-            return Ok(());
+        match lines::read_line(&mut reader, &mut line, limit).await? {
+            Read::Eof => return Ok(()),
+            Read::TooLong => {
+                // Relayed as it streams in, never held whole, never stored.
+                let mut w = out.lock().await;
+                w.write_all(&line).await?;
+                lines::copy_rest(&mut reader, &mut *w).await?;
+                w.flush().await?;
+                continue;
+            }
+            Read::Line => {}
         }
         let Some(msg) = Message::parse(&line) else {
             write_line(out, &line).await?;
@@ -181,37 +278,45 @@ where
             // A response to a request of the client's: store it before the client sees it, so
             // that a client repeating the request right away is answered from the cache.
             (None, Some(id)) => {
-                let ticket = pending.lock().remove(&id);
-                if let Some(ticket) = ticket {
-                    store_answer(proxy, ticket, &msg).await;
+                let waiting = pending.lock().requests.remove(&id);
+                if let Some(waiting) = waiting {
+                    store_answer(proxy, waiting, &msg).await;
                 }
                 write_line(out, &line).await?;
             }
-            // A request from the server (sampling, elicitation, roots): pass it on.
-            _ => write_line(out, &line).await?,
+            // A request from the server (sampling, elicitation, roots): the answers of the
+            // requests in flight may depend on the client's reply, so none of them is stored.
+            _ => {
+                proxy.cache.note_nested_request();
+                write_line(out, &line).await?;
+            }
         }
     }
 }
 
-async fn store_answer(proxy: &Proxy, ticket: Ticket, msg: &Message<'_>) {
+async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
     let cache = &proxy.cache;
+    let json = msg
+        .result
+        .and_then(|r| serde_json::from_str::<Json>(r.get()).ok());
+    if waiting.tools_list
+        && let Some(json) = &json
+    {
+        cache.learn_tools(json);
+    }
+    let Some(ticket) = waiting.ticket else { return };
     if msg.error.is_some() {
         let _ = cache.skip(ticket, SkipReason::Error);
         return;
     }
-    let Some(result) = msg.result else {
-        let _ = cache.skip(ticket, SkipReason::Malformed);
-        return;
-    };
-    if result.get().len() > cache.policy().entry_limit() {
-        let _ = cache.skip(ticket, SkipReason::Oversized);
-        return;
-    }
-    match serde_json::from_str::<Json>(result.get()) {
-        Ok(json) => {
+    match (msg.result, json) {
+        (Some(raw), _) if raw.get().len() > cache.policy().entry_limit() => {
+            let _ = cache.skip(ticket, SkipReason::Oversized);
+        }
+        (Some(_), Some(json)) => {
             let _ = cache.complete(ticket, &json).await;
         }
-        Err(_) => {
+        _ => {
             let _ = cache.skip(ticket, SkipReason::Malformed);
         }
     }
