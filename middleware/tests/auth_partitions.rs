@@ -46,6 +46,17 @@ fn service_with(server: SlowServer, cache: ResponseCache, ignore_callers: bool) 
 
 /// POST one `tools/call` of `tool` as `token` (or anonymously) and return the answer's text.
 async fn call(http: &mut Http, token: Option<&str>, tool: &str) -> String {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &[u8])> = auth
+        .iter()
+        .map(|a| ("authorization", a.as_bytes()))
+        .collect();
+    call_with(http, &headers, tool).await
+}
+
+/// POST one `tools/call` of `tool` with these extra headers (raw bytes) and return the
+/// answer's text.
+async fn call_with(http: &mut Http, headers: &[(&str, &[u8])], tool: &str) -> String {
     let body = json!({
         "jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": tool, "arguments": {}}
@@ -54,8 +65,8 @@ async fn call(http: &mut Http, token: Option<&str>, tool: &str) -> String {
         .header(http::header::HOST, "localhost")
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::ACCEPT, "application/json, text/event-stream");
-    if let Some(token) = token {
-        request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    for (name, value) in headers {
+        request = request.header(*name, http::HeaderValue::from_bytes(value).unwrap());
     }
     let request = request
         .body(Full::new(Bytes::from(body.to_string())))
@@ -124,4 +135,41 @@ async fn the_leak_these_tests_guard_against_is_visible_without_partitions() {
     let b = call(&mut http, Some("bob"), "whoami").await;
     assert_eq!(a, "secret data of Bearer alice");
     assert_eq!(b, a);
+}
+
+#[tokio::test]
+async fn an_unreadable_authorization_header_is_never_cached() {
+    let server = SlowServer::new(Duration::from_millis(1));
+    let counters = server.counters.clone();
+    let cache = ResponseCache::in_memory();
+    let mut http = service(server, cache.clone());
+    // Anonymous first: an answer sits in the shared anonymous partition.
+    assert_eq!(call(&mut http, None, "whoami").await, "anonymous");
+    let latin1: &[u8] = b"Bearer caf\xe9-token";
+    for _ in 0..2 {
+        call_with(&mut http, &[("authorization", latin1)], "whoami").await;
+    }
+    // Neither request was answered from the anonymous partition, nor stored.
+    assert_eq!(counters.whoami.load(Ordering::SeqCst), 3);
+    assert_eq!(cache.stats().get(Method::ToolsCall).stores, 1);
+}
+
+#[tokio::test]
+async fn callers_known_by_a_cookie_or_an_api_key_get_partitions_of_their_own() {
+    let server = SlowServer::new(Duration::from_millis(1));
+    let counters = server.counters.clone();
+    let mut http = service(server, ResponseCache::in_memory());
+    assert_eq!(call(&mut http, None, "whoami").await, "anonymous");
+    let callers: [&[(&str, &[u8])]; 3] = [
+        &[("cookie", b"session=alice")],
+        &[("cookie", b"session=bob")],
+        &[("x-api-key", b"key-carol")],
+    ];
+    for round in 0..2 {
+        for headers in callers {
+            call_with(&mut http, headers, "whoami").await;
+        }
+        // Each caller ran once (first round), then was served its own answer.
+        assert_eq!(counters.whoami.load(Ordering::SeqCst), 4, "round {round}");
+    }
 }

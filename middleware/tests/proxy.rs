@@ -338,3 +338,190 @@ async fn a_command_that_cannot_start_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start /nonexistent/server"));
 }
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "stowage-proxy-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+async fn wait_gone(pid: &str) -> bool {
+    for _ in 0..100 {
+        if gone(pid) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn read_pid(path: &std::path::Path) -> String {
+    for _ in 0..100 {
+        if let Ok(pid) = std::fs::read_to_string(path)
+            && !pid.trim().is_empty()
+        {
+            return pid.trim().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{} was never written", path.display());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_proxy_ends_after_its_client_even_if_the_server_and_its_child_hold_on() {
+    let dir = tempdir("eof");
+    let pidfile = dir.join("grandchild.pid");
+    // A server that never reads its input, and starts a process that keeps its output open.
+    let script = format!("sleep 300 & echo $! > {}; exec sleep 300", pidfile.display());
+    let mut proxy = Command::new(proxy_binary())
+        .args(["--store", "memory://", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let grandchild = read_pid(&pidfile).await;
+    drop(proxy.stdin.take());
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(60), proxy.wait()).await;
+    assert!(ended.is_ok(), "the proxy is still running after its client left");
+    assert!(wait_gone(&grandchild).await, "the server's child outlived it");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_proxy_and_its_server() {
+    let dir = tempdir("term");
+    let pidfile = dir.join("server.pid");
+    let script = format!("echo $$ > {}; exec sleep 300", pidfile.display());
+    let mut proxy = Command::new(proxy_binary())
+        .args(["--store", "memory://", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let server = read_pid(&pidfile).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &proxy.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(60), proxy.wait()).await;
+    assert!(ended.is_ok(), "the proxy ignored SIGTERM");
+    assert!(wait_gone(&server).await, "the server outlived the proxy");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A unique value for the server's environment, so each test run has namespaces of its own
+/// on a shared store.
+fn run_id() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+const SERVER_NAME: &str = r#"{"name":"server_name"}"#;
+
+/// Two proxies of two servers, then a second proxy of the first server, on one store: no
+/// answer crosses servers, and the two proxies of one server share theirs.
+async fn two_servers_share_a_store(store_env: (&str, &str)) {
+    let run = run_id();
+    let env = |name: &'static str| {
+        vec![
+            store_env,
+            ("SLOW_SERVER_NAME", name),
+            ("RUN_ID", run.as_str()),
+        ]
+    };
+    let (github_env, files_env) = (env("github"), env("files"));
+    let (mut github, mut files) =
+        tokio::join!(start_with(&[], &github_env), start_with(&[], &files_env));
+    for _ in 0..2 {
+        assert_eq!(github.client.call_text(SERVER_NAME).await, "github (run 1)");
+        assert_eq!(files.client.call_text(SERVER_NAME).await, "files (run 1)");
+    }
+    let (github_stats, files_stats) = tokio::join!(github.finish(), files.finish());
+    let namespace = |stats: &str| {
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("namespace: "))
+            .map(str::to_owned)
+    };
+    assert_ne!(namespace(&github_stats), namespace(&files_stats));
+    assert!(github_stats.contains("tools/call: 1 hits, 1 misses, 1 stores"), "{github_stats}");
+
+    // The same server again (a restart, or a replica): the answer is there.
+    let mut again = start_with(&[], &github_env).await;
+    assert_eq!(again.client.call_text(SERVER_NAME).await, "github (run 1)");
+    let stats = again.finish().await;
+    assert_eq!(namespace(&stats), namespace(&github_stats));
+    assert!(stats.contains("tools/call: 1 hits, 0 misses"), "{stats}");
+}
+
+#[tokio::test]
+async fn two_servers_on_the_desktop_default_never_answer_for_each_other() {
+    let dir = tempdir("desktop");
+    two_servers_share_a_store(("STOWAGE_MCP_CACHE_DIR", dir.to_str().unwrap())).await;
+    let databases = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "redb"))
+        .count();
+    assert_eq!(databases, 2, "one database per server");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn two_servers_on_one_redis_never_answer_for_each_other() {
+    let url = std::env::var("STOWAGE_TEST_REDIS_URL")
+        .expect("STOWAGE_TEST_REDIS_URL (set by scripts/test.sh)");
+    two_servers_share_a_store(("STOWAGE_STORE_URL", &url)).await;
+}
+
+#[tokio::test]
+async fn five_proxies_of_one_server_start_at_once_with_the_desktop_default() {
+    let dir = tempdir("five");
+    let env = [("STOWAGE_MCP_CACHE_DIR", dir.to_str().unwrap())];
+    let starts = (0..5).map(|_| start_with(&[], &env));
+    let mut proxies = futures::future::join_all(starts).await;
+    for p in &mut proxies {
+        assert_eq!(p.client.call_text(ECHO).await.split(" (run").next(), Some("ppp"));
+    }
+    let mut in_memory = 0;
+    for p in proxies {
+        let stats = p.finish().await;
+        if stats.contains("caching in memory for this process only") {
+            in_memory += 1;
+        }
+    }
+    // One of them holds the server's database; the others said they cache in memory.
+    assert_eq!(in_memory, 4);
+    let _ = std::fs::remove_dir_all(dir);
+}

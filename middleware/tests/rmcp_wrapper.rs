@@ -17,7 +17,8 @@ use rmcp::model::{
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
-use stowage_mcp::{CachePolicy, CachingHandler, Method, ResponseCache};
+use rmcp::ServerHandler;
+use stowage_mcp::{CachePolicy, CachingHandler, Method, Namespace, ResponseCache, WatchedTransport};
 
 use common::RawClient;
 use server::{BLOB_URI, Counters, SlowServer};
@@ -52,13 +53,37 @@ async fn connect_raw(
     Arc<Counters>,
     ResponseCache,
 ) {
+    connect_raw_with(policy, false).await
+}
+
+/// Like [`connect_raw`]; with `watched`, the server's transport is a [`WatchedTransport`].
+async fn connect_raw_with(
+    policy: CachePolicy,
+    watched: bool,
+) -> (
+    RawClient<
+        tokio::io::ReadHalf<tokio::io::DuplexStream>,
+        tokio::io::WriteHalf<tokio::io::DuplexStream>,
+    >,
+    Arc<Counters>,
+    ResponseCache,
+) {
     let server = SlowServer::new(DELAY);
     let counters = server.counters.clone();
     let cache = ResponseCache::new(stowage_memory::MemoryStore::new(), policy).unwrap();
     let wrapped = CachingHandler::new(server, cache.clone());
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let watch = cache.clone();
     tokio::spawn(async move {
-        let running = wrapped.serve(server_io).await.expect("server starts");
+        let running = if watched {
+            let transport = rmcp::transport::IntoTransport::<_, _, _>::into_transport(server_io);
+            wrapped
+                .serve(WatchedTransport::new(transport, watch))
+                .await
+                .expect("server starts")
+        } else {
+            wrapped.serve(server_io).await.expect("server starts")
+        };
         let _ = running.waiting().await;
     });
     let (r, w) = tokio::io::split(client_io);
@@ -187,7 +212,7 @@ async fn prompts_and_lists_are_cached_and_invalidated() {
 
     let tools1 = client.list_tools(None).await.unwrap();
     let tools2 = client.list_tools(None).await.unwrap();
-    assert_eq!(tools1.tools.len(), 4);
+    assert_eq!(tools1.tools.len(), 8);
     assert_eq!(tools1, tools2);
     assert_eq!(cache.stats().get(Method::ToolsList).hits, 1);
     client.list_resources(None).await.unwrap();
@@ -238,8 +263,13 @@ async fn denied_and_disabled_requests_are_forwarded_untouched() {
     assert_eq!(cache.stats().get(Method::ToolsCall).bypasses, 2);
     assert_eq!(cache.stats().get(Method::ResourcesRead).bypasses, 2);
 
-    // An allow list without the tool has the same effect.
-    let (client, counters, _) = connect(CachePolicy::default().allow_tools(["other"])).await;
+    // Caching named tools only, without this one, has the same effect.
+    let (client, counters, _) = connect(
+        CachePolicy::default()
+            .cache_tools(stowage_mcp::ToolCaching::Named)
+            .allow_tools(["other"]),
+    )
+    .await;
     for _ in 0..2 {
         client.call_tool(echo("d", 1, false)).await.unwrap();
     }
@@ -271,4 +301,99 @@ async fn everything_else_is_forwarded() {
     );
     assert!(info.capabilities.tools.is_some());
     client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_cache_takes_the_namespace_of_the_server_it_wraps() {
+    let server = SlowServer::new(DELAY);
+    let info = server.get_info();
+    let cache = ResponseCache::in_memory();
+    let _wrapped = CachingHandler::new(server, cache.clone());
+    let expected = Namespace::for_server(&info.server_info.name, &info.server_info.version, &[]);
+    assert_eq!(cache.namespace(), &expected, "clones share the settled namespace");
+    assert_eq!(
+        cache.collection(Method::ToolsCall),
+        format!("mcp.{expected}.tools-call")
+    );
+    // A namespace chosen by the user stays.
+    let chosen = ResponseCache::in_memory().in_namespace(Namespace::new("fleet").unwrap());
+    let _wrapped = CachingHandler::new(SlowServer::new(DELAY), chosen.clone());
+    assert_eq!(chosen.namespace().as_str(), "fleet");
+}
+
+#[tokio::test]
+async fn tools_with_side_effects_run_every_time() {
+    let (client, counters, cache) = connect(CachePolicy::default()).await;
+    for _ in 0..2 {
+        for name in ["send_message", "unannotated"] {
+            client
+                .call_tool(CallToolRequestParams::new(name))
+                .await
+                .unwrap();
+        }
+        client.call_tool(echo("e", 1, false)).await.unwrap();
+    }
+    assert_eq!(counters.sends.load(Ordering::SeqCst), 2);
+    assert_eq!(counters.unannotated.load(Ordering::SeqCst), 2);
+    assert_eq!(counters.slow(), 1, "the read-only tool is cached");
+    assert_eq!(cache.stats().get(Method::ToolsCall).stores, 1);
+    client.cancel().await.unwrap();
+}
+
+/// Call `count_roots` on a raw client, answering the server's `roots/list` request.
+async fn count_roots<R, W>(client: &mut RawClient<R, W>, id: u64) -> String
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    client
+        .send_line(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"count_roots"}}}}"#
+        ))
+        .await;
+    loop {
+        let msg = client.next_response().await;
+        if msg["method"] == "roots/list" {
+            let reply = json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"roots": [{"uri": "file:///a"}]}});
+            client.send_line(&reply.to_string()).await;
+            continue;
+        }
+        assert_eq!(msg["id"], id, "{msg}");
+        return msg["result"]["content"][0]["text"].as_str().unwrap().to_owned();
+    }
+}
+
+#[tokio::test]
+async fn an_answer_that_asked_the_client_is_not_stored_over_a_watched_transport() {
+    let (mut client, counters, cache) = connect_raw_with(CachePolicy::default(), true).await;
+    client.request_text("tools/list", "{}").await;
+    assert_eq!(count_roots(&mut client, 10).await, "1 roots (run 1)");
+    assert_eq!(count_roots(&mut client, 11).await, "1 roots (run 2)");
+    assert_eq!(counters.roots.load(Ordering::SeqCst), 2);
+    assert_eq!(cache.stats().get(Method::ToolsCall).stores, 0);
+}
+
+#[tokio::test]
+async fn without_the_watched_transport_the_answer_would_be_replayed() {
+    // What the test above guards against: the wrapper alone cannot see the peer's requests.
+    let (mut client, counters, _) = connect_raw_with(CachePolicy::default(), false).await;
+    client.request_text("tools/list", "{}").await;
+    assert_eq!(count_roots(&mut client, 10).await, "1 roots (run 1)");
+    assert_eq!(count_roots(&mut client, 11).await, "1 roots (run 1)");
+    assert_eq!(counters.roots.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_roots_change_from_the_client_clears_the_cache() {
+    let (mut client, counters, _) = connect_raw(CachePolicy::default()).await;
+    let echo = r#"{"name":"slow_echo","arguments":{"text":"r","options":{"repeat":1,"upper":false}}}"#;
+    assert_eq!(client.call_text(echo).await, "r (run 1)");
+    assert_eq!(client.call_text(echo).await, "r (run 1)");
+    client
+        .send_line(r#"{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}"#)
+        .await;
+    // A round trip after the notification, so it has been handled.
+    client.request_text("ping", "{}").await;
+    assert_eq!(client.call_text(echo).await, "r (run 2)");
+    assert_eq!(counters.slow(), 2);
 }

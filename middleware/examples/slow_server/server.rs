@@ -37,6 +37,8 @@ pub struct Counters {
     pub sends: AtomicU64,
     /// `unannotated` runs.
     pub unannotated: AtomicU64,
+    /// `count_roots` runs.
+    pub roots: AtomicU64,
     /// `resources/read` runs.
     pub reads: AtomicU64,
     /// `prompts/get` runs.
@@ -152,6 +154,18 @@ impl SlowServer {
     async fn send_message(&self) -> String {
         let n = self.counters.sends.fetch_add(1, Ordering::SeqCst) + 1;
         format!("sent message {n}")
+    }
+
+    #[tool(
+        description = "Asks the client for its roots and counts them: depends on the client",
+        annotations(read_only_hint = true)
+    )]
+    async fn count_roots(&self, context: RequestContext<RoleServer>) -> String {
+        let n = self.counters.roots.fetch_add(1, Ordering::SeqCst) + 1;
+        match context.peer.list_roots().await {
+            Ok(roots) => format!("{} roots (run {n})", roots.roots.len()),
+            Err(e) => format!("no roots: {e} (run {n})"),
+        }
     }
 
     #[tool(description = "Unannotated: presumed to have side effects")]
