@@ -569,7 +569,11 @@ impl ResponseCache {
     /// more.
     pub async fn observe_notification(&self, method: &str, params: Option<&Json>) -> Result<bool> {
         match method {
-            "notifications/tools/list_changed" => self.invalidate(Method::ToolsList).await?,
+            "notifications/tools/list_changed" => {
+                // The tools, and what the server says of them, may have changed.
+                self.scope.tools.write().clear();
+                self.invalidate(Method::ToolsList).await?
+            }
             "notifications/prompts/list_changed" => self.invalidate(Method::PromptsList).await?,
             "notifications/resources/list_changed" => {
                 self.invalidate(Method::ResourcesList).await?;

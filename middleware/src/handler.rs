@@ -145,7 +145,7 @@ pub fn caller_from_headers(headers: &http::HeaderMap) -> Caller {
 ///
 /// A handler that asks the client something while answering (elicitation, sampling, roots)
 /// does so through its peer, which the wrapper cannot see. Serve the wrapper over a
-/// [`WatchedTransport`] (for stdio or any transport you build) so those answers are not
+/// [`WatchedTransport`](crate::WatchedTransport) (for stdio or any transport you build) so those answers are not
 /// stored, or deny those tools in the policy. `notifications/roots/list_changed` from the
 /// client clears the server's cached answers.
 ///

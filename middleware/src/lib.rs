@@ -11,17 +11,24 @@
 //!
 //! Both apply one policy ([`ResponseCache`], [`CachePolicy`]):
 //!
+//! - every entry belongs to one server's [`Namespace`], so servers sharing a store never answer
+//!   for each other, and invalidation clears only that server's entries;
 //! - a key is a digest of the method, the name or URI, and the canonical JSON of the arguments
 //!   ([`RequestKey`]); request metadata such as progress tokens is not part of it;
-//! - authenticated callers each get a partition ([`Caller`]); anonymous callers share one;
-//! - errors, task results, input-required answers, requests carrying multi-round-trip state and
-//!   oversized answers are never cached;
+//! - authenticated callers each get a partition ([`Caller`]); anonymous callers share one; a
+//!   request whose credentials cannot be read is not cached;
+//! - `tools/call` is cached only for tools the server marks read-only by default
+//!   ([`ToolCaching`]): an unannotated tool may have side effects, and a destructive one is never
+//!   replayed unless named;
+//! - errors, task results, input-required answers, requests carrying multi-round-trip state,
+//!   answers given after the server asked the client something, and oversized answers are never
+//!   cached; a slow store is cut off after a deadline and the request goes to the server;
 //! - server hints (`ttlMs`, `cacheScope`, protocol 2026-07-28) are honoured, and
 //!   `list_changed` / `resources/updated` notifications invalidate what they make stale;
 //! - hits, misses, stores and bypasses are counted per method ([`CacheStats`]).
 //!
-//! With no configuration, [`defaults`] picks the store for the platform: an encrypted disk
-//! store on macOS and Windows, memory on Linux; `STOWAGE_STORE_URL` overrides both.
+//! With no configuration, [`defaults`] picks the store for the platform: encrypted disk stores
+//! (one per server) on macOS and Windows, memory on Linux; `STOWAGE_STORE_URL` overrides both.
 //!
 //! # Features
 //!
@@ -61,7 +68,7 @@ pub use policy::{
 };
 pub use request::{CacheRequest, SkipReason};
 pub use stats::{CacheStats, MethodStats};
-pub use watch::WatchedTransport;
+pub use watch::{WatchedTransport, watched};
 
 /// The rmcp version this crate is built against (pinned exactly; rmcp changes fast).
 pub const RMCP_VERSION: &str = "3.11.0";

@@ -5,7 +5,7 @@ use std::fmt;
 /// An MCP request method whose answers the cache may keep.
 ///
 /// Each method has its own settings in [`CachePolicy`](crate::CachePolicy) and its own
-/// collection in the store ([`Method::collection`]).
+/// collection in the store ([`Method::collection_in`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Method {

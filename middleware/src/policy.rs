@@ -96,7 +96,6 @@ impl std::str::FromStr for ToolCaching {
 /// assert!(!s.is_read_only() && !s.is_destructive());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ToolSafety {
     /// `readOnlyHint`.
     pub read_only: Option<bool>,
@@ -166,6 +165,12 @@ impl ToolFilter {
         }
     }
 
+    /// Whether [`ToolFilter::allows`] depends on what the server says of tool `name` (it does
+    /// unless the tool is named on a list, or only named tools are cached).
+    pub fn depends_on_annotations(&self, name: &str) -> bool {
+        !self.deny.contains(name) && !self.allow.contains(name) && self.mode != ToolCaching::Named
+    }
+
     /// The mode.
     pub fn mode(&self) -> ToolCaching {
         self.mode
@@ -186,8 +191,6 @@ impl ToolFilter {
 ///
 /// ```
 /// use std::time::Duration;
-/// use stowage_mcp::{CachePolicy, Method};
-///
 /// use stowage_mcp::{CachePolicy, Method, ToolCaching, ToolSafety};
 ///
 /// let policy = CachePolicy::default()

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use rmcp::RoleServer;
 use rmcp::model::JsonRpcMessage;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
-use rmcp::transport::Transport;
+use rmcp::transport::{IntoTransport, Transport};
 
 use crate::cache::ResponseCache;
 
@@ -18,10 +18,10 @@ use crate::cache::ResponseCache;
 /// ```no_run
 /// # async fn demo(my_server: impl rmcp::ServerHandler) -> Result<(), Box<dyn std::error::Error>> {
 /// use rmcp::ServiceExt;
-/// use stowage_mcp::{CachingHandler, ResponseCache, WatchedTransport};
+/// use stowage_mcp::{CachingHandler, ResponseCache, watched};
 ///
 /// let cache = ResponseCache::in_memory();
-/// let transport = WatchedTransport::new(rmcp::transport::stdio(), cache.clone());
+/// let transport = watched(rmcp::transport::stdio(), cache.clone());
 /// let running = CachingHandler::new(my_server, cache).serve(transport).await?;
 /// running.waiting().await?;
 /// # Ok(()) }
@@ -33,7 +33,7 @@ pub struct WatchedTransport<T> {
 }
 
 impl<T> WatchedTransport<T> {
-    /// Watch `inner` on behalf of `cache`.
+    /// Watch the transport `inner` on behalf of `cache`.
     pub fn new(inner: T, cache: ResponseCache) -> Self {
         WatchedTransport { inner, cache }
     }
@@ -41,6 +41,22 @@ impl<T> WatchedTransport<T> {
     /// Unwrap.
     pub fn into_inner(self) -> T {
         self.inner
+    }
+}
+
+/// Watch anything rmcp turns into a server transport (`rmcp::transport::stdio()`, a pair of
+/// async reader and writer, a duplex stream, …) on behalf of `cache`: a [`WatchedTransport`].
+pub fn watched<I, E, A>(
+    io: I,
+    cache: ResponseCache,
+) -> WatchedTransport<impl Transport<RoleServer, Error = E> + 'static>
+where
+    I: IntoTransport<RoleServer, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    WatchedTransport {
+        inner: io.into_transport(),
+        cache,
     }
 }
 

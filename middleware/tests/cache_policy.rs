@@ -579,3 +579,27 @@ async fn a_roots_change_clears_the_servers_answers() {
     );
     let _ = miss(&cache, &call, &Caller::anonymous()).await;
 }
+
+#[tokio::test]
+async fn each_list_page_is_an_entry_of_its_own() {
+    let cache = ResponseCache::in_memory();
+    let first = CacheRequest::new(Method::ToolsList, "", None);
+    let second = CacheRequest::new(Method::ToolsList, "cursor-2", None);
+    let t = miss(&cache, &first, &Caller::anonymous()).await;
+    cache
+        .complete(
+            t,
+            &json!({"tools": [{"name": "a"}], "nextCursor": "cursor-2"}),
+        )
+        .await;
+    let t = miss(&cache, &second, &Caller::anonymous()).await;
+    cache.complete(t, &json!({"tools": [{"name": "b"}]})).await;
+    assert_eq!(
+        hit(&cache, &first, &Caller::anonymous()).await["tools"][0]["name"],
+        "a"
+    );
+    assert_eq!(
+        hit(&cache, &second, &Caller::anonymous()).await["tools"][0]["name"],
+        "b"
+    );
+}

@@ -390,7 +390,10 @@ async fn the_proxy_ends_after_its_client_even_if_the_server_and_its_child_hold_o
     let dir = tempdir("eof");
     let pidfile = dir.join("grandchild.pid");
     // A server that never reads its input, and starts a process that keeps its output open.
-    let script = format!("sleep 300 & echo $! > {}; exec sleep 300", pidfile.display());
+    let script = format!(
+        "sleep 300 & echo $! > {}; exec sleep 300",
+        pidfile.display()
+    );
     let mut proxy = Command::new(proxy_binary())
         .args(["--store", "memory://", "--", "sh", "-c", &script])
         .stdin(Stdio::piped())
@@ -402,8 +405,14 @@ async fn the_proxy_ends_after_its_client_even_if_the_server_and_its_child_hold_o
     let grandchild = read_pid(&pidfile).await;
     drop(proxy.stdin.take());
     let ended = tokio::time::timeout(std::time::Duration::from_secs(60), proxy.wait()).await;
-    assert!(ended.is_ok(), "the proxy is still running after its client left");
-    assert!(wait_gone(&grandchild).await, "the server's child outlived it");
+    assert!(
+        ended.is_ok(),
+        "the proxy is still running after its client left"
+    );
+    assert!(
+        wait_gone(&grandchild).await,
+        "the server's child outlived it"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -475,7 +484,10 @@ async fn two_servers_share_a_store(store_env: (&str, &str)) {
             .map(str::to_owned)
     };
     assert_ne!(namespace(&github_stats), namespace(&files_stats));
-    assert!(github_stats.contains("tools/call: 1 hits, 1 misses, 1 stores"), "{github_stats}");
+    assert!(
+        github_stats.contains("tools/call: 1 hits, 1 misses, 1 stores"),
+        "{github_stats}"
+    );
 
     // The same server again (a restart, or a replica): the answer is there.
     let mut again = start_with(&[], &github_env).await;
@@ -491,7 +503,13 @@ async fn two_servers_on_the_desktop_default_never_answer_for_each_other() {
     two_servers_share_a_store(("STOWAGE_MCP_CACHE_DIR", dir.to_str().unwrap())).await;
     let databases = std::fs::read_dir(&dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "redb"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "redb")
+        })
         .count();
     assert_eq!(databases, 2, "one database per server");
     let _ = std::fs::remove_dir_all(dir);
@@ -512,7 +530,10 @@ async fn five_proxies_of_one_server_start_at_once_with_the_desktop_default() {
     let starts = (0..5).map(|_| start_with(&[], &env));
     let mut proxies = futures::future::join_all(starts).await;
     for p in &mut proxies {
-        assert_eq!(p.client.call_text(ECHO).await.split(" (run").next(), Some("ppp"));
+        assert_eq!(
+            p.client.call_text(ECHO).await.split(" (run").next(),
+            Some("ppp")
+        );
     }
     let mut in_memory = 0;
     for p in proxies {

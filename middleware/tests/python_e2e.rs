@@ -14,9 +14,28 @@ use common::{example_server, proxy_binary, py_file, python};
 
 /// Run `mcp_client.py` with `lib` against `server` (a command line) and return its results.
 fn run_client(lib: &str, calls: &Json, server: &[String], env: &[(&str, &str)]) -> Vec<Json> {
+    run_client_in(lib, "auto", calls, server, env)
+}
+
+/// [`run_client`] with the official SDK's protocol negotiation `mode` (`auto`, `legacy`).
+fn run_client_in(
+    lib: &str,
+    mode: &str,
+    calls: &Json,
+    server: &[String],
+    env: &[(&str, &str)],
+) -> Vec<Json> {
     let mut cmd = Command::new(python());
     cmd.arg(py_file("mcp_client.py"))
-        .args(["--lib", lib, "--calls", &calls.to_string(), "--"])
+        .args([
+            "--lib",
+            lib,
+            "--mode",
+            mode,
+            "--calls",
+            &calls.to_string(),
+            "--",
+        ])
         .args(server)
         // The cache store is memory whatever the platform; the Python server logs its runs.
         .env("STOWAGE_STORE_URL", "memory://")
@@ -133,6 +152,74 @@ fn the_proxy_answers_fastmcp_client_repeats_without_reaching_python() {
 #[test]
 fn the_proxy_answers_official_sdk_repeats_without_reaching_python() {
     proxy_in_front_of_fastmcp("mcp");
+}
+
+/// The proxy in front of the FastMCP server, which logs each tool run to `log`.
+fn proxied_fastmcp() -> [String; 4] {
+    [
+        proxy_binary().display().to_string(),
+        "--".into(),
+        python(),
+        py_file("fastmcp_slow_server.py"),
+    ]
+}
+
+fn runs(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_destructive_tool_behind_the_proxy_runs_every_time() {
+    let dir = tempdir();
+    let log = dir.join("runs.log");
+    let calls = json!([
+        tool("send_email", r#"{"to": "ada@example.com"}"#),
+        tool("send_email", r#"{"to": "ada@example.com"}"#),
+        tool("fast_echo", r#"{"text": "read-only"}"#),
+        tool("fast_echo", r#"{"text": "read-only"}"#),
+    ]);
+    let results = run_client(
+        "mcp",
+        &calls,
+        &proxied_fastmcp(),
+        &[("SLOW_SERVER_LOG", log.to_str().unwrap())],
+    );
+    assert_eq!(results[0]["text"], "sent to ada@example.com", "{results:?}");
+    assert_eq!(results[1], results[0]);
+    // Two emails sent; the read-only tool answered once by Python, then by the proxy.
+    assert_eq!(runs(&log), ["send_email", "send_email", "fast_echo"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn a_tool_that_elicits_behind_the_proxy_runs_every_time_in(mode: &str) {
+    let dir = tempdir();
+    let log = dir.join("runs.log");
+    let calls = json!([tool("which_env", "{}"), tool("which_env", "{}")]);
+    let results = run_client_in(
+        "mcp",
+        mode,
+        &calls,
+        &proxied_fastmcp(),
+        &[("SLOW_SERVER_LOG", log.to_str().unwrap())],
+    );
+    assert_eq!(results[0]["text"], "env=prod", "{results:?}");
+    assert_eq!(results[1]["text"], "env=prod", "{results:?}");
+    // The tool is marked read-only, yet its answer came from the user: both calls reached it.
+    assert_eq!(runs(&log), ["which_env", "which_env"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With the initialize handshake, elicitation is a request from the server to the client while
+/// the call is pending. (On 2026-07-28 connections servers cannot send requests: a tool asks
+/// with an `input_required` result and the client retries with `inputResponses`, neither of which
+/// the cache stores; FastMCP refuses `ctx.elicit` there.)
+#[test]
+fn a_tool_that_elicits_behind_the_proxy_runs_every_time() {
+    a_tool_that_elicits_behind_the_proxy_runs_every_time_in("legacy");
 }
 
 fn tempdir() -> std::path::PathBuf {

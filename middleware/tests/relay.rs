@@ -69,10 +69,13 @@ fn answer(id: &Json, text: &str) -> Json {
     json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "text", "text": text}]}})
 }
 
+/// A cache of the tools these tests call, by name (so the relay needs no annotations).
 fn cache() -> ResponseCache {
     ResponseCache::new(
         stowage_memory::MemoryStore::new(),
-        CachePolicy::default().cache_tools(ToolCaching::All),
+        CachePolicy::default()
+            .cache_tools(ToolCaching::Named)
+            .allow_tools(["a", "b", "deploy", "ls", "big", "t", "u"]),
     )
     .unwrap()
 }
@@ -240,4 +243,49 @@ async fn the_relay_stops_soon_after_the_client_leaves_even_if_the_server_does_no
     let ended = tokio::time::timeout(Duration::from_secs(60), p.relay).await;
     assert!(ended.is_ok(), "the relay did not end");
     drop(p.server);
+}
+
+#[tokio::test]
+async fn the_proxy_asks_the_server_for_annotations_the_client_never_listed() {
+    let mut p = start(ResponseCache::in_memory());
+    let first = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "search", "arguments": {"q": "x"},
+        "_meta": {"progressToken": 5, "io.modelcontextprotocol/protocolVersion": "2026-07-28"}}});
+    send(&mut p.client, &first).await;
+    // Before the call, the proxy lists the tools itself, with the call's _meta but not its
+    // progress token.
+    let list = next(&mut p.server_lines).await;
+    assert_eq!(list["method"], "tools/list", "{list}");
+    assert_eq!(
+        list["params"]["_meta"],
+        json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"})
+    );
+    let page1 = json!({"jsonrpc": "2.0", "id": list["id"], "result": {
+        "tools": [{"name": "rm", "annotations": {"destructiveHint": true}}], "nextCursor": "2"}});
+    send(&mut p.server, &page1).await;
+    let list2 = next(&mut p.server_lines).await;
+    assert_eq!(list2["params"]["cursor"], "2", "{list2}");
+    let page2 = json!({"jsonrpc": "2.0", "id": list2["id"], "result": {
+        "tools": [{"name": "search", "annotations": {"readOnlyHint": true}}]}});
+    send(&mut p.server, &page2).await;
+    let forwarded = next(&mut p.server_lines).await;
+    assert_eq!(forwarded["method"], "tools/call");
+    send(&mut p.server, &answer(&json!(1), "found")).await;
+    // The client sees only the answer to its own request.
+    let got = next(&mut p.client_lines).await;
+    assert_eq!(got["id"], 1, "{got}");
+    // Read-only, so the repeat is a hit; the destructive tool is never cached.
+    let again = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", "arguments": {"q": "x"}}});
+    assert_eq!(
+        round_trip(&mut p, &again, "x").await,
+        ("found".into(), false)
+    );
+    assert_eq!(
+        round_trip(&mut p, &call(3, "rm"), "removed").await,
+        ("removed".into(), true)
+    );
+    assert_eq!(
+        round_trip(&mut p, &call(4, "rm"), "removed again").await,
+        ("removed again".into(), true)
+    );
 }

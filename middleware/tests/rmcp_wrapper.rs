@@ -11,14 +11,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine;
+use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams, ResourceContents,
 };
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
-use rmcp::ServerHandler;
-use stowage_mcp::{CachePolicy, CachingHandler, Method, Namespace, ResponseCache, WatchedTransport};
+use stowage_mcp::{CachePolicy, CachingHandler, Method, Namespace, ResponseCache};
 
 use common::RawClient;
 use server::{BLOB_URI, Counters, SlowServer};
@@ -56,7 +56,7 @@ async fn connect_raw(
     connect_raw_with(policy, false).await
 }
 
-/// Like [`connect_raw`]; with `watched`, the server's transport is a [`WatchedTransport`].
+/// Like [`connect_raw`]; with `watched`, the server's transport is a `WatchedTransport`.
 async fn connect_raw_with(
     policy: CachePolicy,
     watched: bool,
@@ -76,9 +76,8 @@ async fn connect_raw_with(
     let watch = cache.clone();
     tokio::spawn(async move {
         let running = if watched {
-            let transport = rmcp::transport::IntoTransport::<_, _, _>::into_transport(server_io);
             wrapped
-                .serve(WatchedTransport::new(transport, watch))
+                .serve(stowage_mcp::watched(server_io, watch))
                 .await
                 .expect("server starts")
         } else {
@@ -310,7 +309,11 @@ async fn the_cache_takes_the_namespace_of_the_server_it_wraps() {
     let cache = ResponseCache::in_memory();
     let _wrapped = CachingHandler::new(server, cache.clone());
     let expected = Namespace::for_server(&info.server_info.name, &info.server_info.version, &[]);
-    assert_eq!(cache.namespace(), &expected, "clones share the settled namespace");
+    assert_eq!(
+        cache.namespace(),
+        &expected,
+        "clones share the settled namespace"
+    );
     assert_eq!(
         cache.collection(Method::ToolsCall),
         format!("mcp.{expected}.tools-call")
@@ -359,7 +362,10 @@ where
             continue;
         }
         assert_eq!(msg["id"], id, "{msg}");
-        return msg["result"]["content"][0]["text"].as_str().unwrap().to_owned();
+        return msg["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     }
 }
 
@@ -386,7 +392,8 @@ async fn without_the_watched_transport_the_answer_would_be_replayed() {
 #[tokio::test]
 async fn a_roots_change_from_the_client_clears_the_cache() {
     let (mut client, counters, _) = connect_raw(CachePolicy::default()).await;
-    let echo = r#"{"name":"slow_echo","arguments":{"text":"r","options":{"repeat":1,"upper":false}}}"#;
+    let echo =
+        r#"{"name":"slow_echo","arguments":{"text":"r","options":{"repeat":1,"upper":false}}}"#;
     assert_eq!(client.call_text(echo).await, "r (run 1)");
     assert_eq!(client.call_text(echo).await, "r (run 1)");
     client

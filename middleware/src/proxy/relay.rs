@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::Proxy;
@@ -26,6 +27,10 @@ const PENDING_MAX_AGE: Duration = Duration::from_secs(10 * 60);
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// After the client's input ends, how long the server has to send its last answers.
 pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(3);
+/// How long the proxy waits for the server's answer to a `tools/list` of its own.
+const OWN_LIST_TIMEOUT: Duration = Duration::from_secs(5);
+/// At most this many pages of a `tools/list` of the proxy's own.
+const MAX_OWN_LIST_PAGES: usize = 20;
 
 /// A request of the client's waiting for the server's answer.
 struct Waiting {
@@ -40,6 +45,11 @@ struct Waiting {
 struct PendingState {
     requests: HashMap<String, Waiting>,
     last_sweep: Option<Instant>,
+    /// Requests the proxy sent the server itself (to learn the tools' annotations), by id.
+    own: HashMap<String, tokio::sync::oneshot::Sender<Option<Json>>>,
+    own_sent: u64,
+    /// Whether every page of the tool list was read since the last `list_changed`.
+    tools_listed: bool,
 }
 
 /// Requests waiting for the server's answer, by normalised id.
@@ -163,7 +173,7 @@ where
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if let Some(answer) = answer_from_cache(proxy, &line, pending).await {
+        if let Some(answer) = answer_from_cache(proxy, &line, pending, &mut server_in).await {
             write_line(out, &answer).await?;
             continue;
         }
@@ -176,7 +186,12 @@ where
 
 /// For a request the cache can answer, the response line; otherwise `None`, after noting the
 /// request (so its answer gets stored when it may be) or reacting to a notification.
-async fn answer_from_cache(proxy: &Proxy, line: &[u8], pending: &Pending) -> Option<Vec<u8>> {
+async fn answer_from_cache<SI: AsyncWrite + Unpin>(
+    proxy: &Proxy,
+    line: &[u8],
+    pending: &Pending,
+    server_in: &mut SI,
+) -> Option<Vec<u8>> {
     let msg = Message::parse(line)?;
     let method = msg.method.as_deref()?;
     let Some(id) = msg.id_key() else {
@@ -197,6 +212,19 @@ async fn answer_from_cache(proxy: &Proxy, line: &[u8], pending: &Pending) -> Opt
         pending.lock().insert(proxy, id, None, false);
         return None;
     };
+    // A call of a tool whose annotations the proxy has not seen (the client did not list the
+    // tools, or not this page): ask the server, once, before deciding.
+    if request.method() == Method::ToolsCall
+        && proxy.cache.tool_safety(request.name()).is_none()
+        && proxy
+            .cache
+            .policy()
+            .tool_filter()
+            .depends_on_annotations(request.name())
+        && !pending.lock().tools_listed
+    {
+        learn_tools_from_server(proxy, server_in, pending, request_meta(msg.params)).await;
+    }
     match proxy.cache.lookup(&request, &proxy.caller).await {
         Lookup::Hit(value) => {
             if tools_list {
@@ -221,6 +249,76 @@ async fn answer_from_cache(proxy: &Proxy, line: &[u8], pending: &Pending) -> Opt
             None
         }
     }
+}
+
+/// Read the server's tool list (every page) with requests of the proxy's own, whose answers
+/// the client never sees, and learn the tools' annotations from it.
+///
+/// The requests carry the `_meta` of the client's request (the protocol version and client
+/// information a stateless 2026-07-28 server needs on every request), without its progress
+/// token.
+async fn learn_tools_from_server<SI: AsyncWrite + Unpin>(
+    proxy: &Proxy,
+    server_in: &mut SI,
+    pending: &Pending,
+    meta: Option<serde_json::Map<String, Json>>,
+) {
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_OWN_LIST_PAGES {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = {
+            let mut p = pending.lock();
+            p.own_sent += 1;
+            let id =
+                Json::String(format!("stowage-mcp-proxy/tools-list/{}", p.own_sent)).to_string();
+            p.own.insert(id.clone(), tx);
+            id
+        };
+        let mut params = serde_json::Map::new();
+        if let Some(c) = &cursor {
+            params.insert("cursor".into(), Json::String(c.clone()));
+        }
+        if let Some(meta) = &meta {
+            params.insert("_meta".into(), Json::Object(meta.clone()));
+        }
+        let params = Json::Object(params);
+        let line =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{params}}}"#);
+        let sent = async {
+            server_in.write_all(line.as_bytes()).await?;
+            server_in.write_all(b"\n").await?;
+            server_in.flush().await
+        };
+        if sent.await.is_err() {
+            pending.lock().own.remove(&id);
+            return;
+        }
+        let Ok(Ok(Some(result))) = tokio::time::timeout(OWN_LIST_TIMEOUT, rx).await else {
+            pending.lock().own.remove(&id);
+            return;
+        };
+        proxy.cache.learn_tools(&result);
+        cursor = result
+            .get("nextCursor")
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+        if cursor.is_none() {
+            pending.lock().tools_listed = true;
+            return;
+        }
+    }
+}
+
+/// The `_meta` of a request's params, without its progress token.
+fn request_meta(params: Option<&RawValue>) -> Option<serde_json::Map<String, Json>> {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "_meta")]
+        meta: Option<serde_json::Map<String, Json>>,
+    }
+    let mut meta = serde_json::from_str::<Params>(params?.get()).ok()?.meta?;
+    meta.remove("progressToken");
+    Some(meta)
 }
 
 fn forget_cancelled(msg: &Message<'_>, pending: &Pending) {
@@ -267,6 +365,9 @@ where
         match (&msg.method, msg.id_key()) {
             // A notification: invalidate first, so a client reacting to it fetches fresh data.
             (Some(method), None) => {
+                if method == "notifications/tools/list_changed" {
+                    pending.lock().tools_listed = false;
+                }
                 let params: Option<Json> =
                     msg.params.and_then(|p| serde_json::from_str(p.get()).ok());
                 let _ = proxy
@@ -278,6 +379,15 @@ where
             // A response to a request of the client's: store it before the client sees it, so
             // that a client repeating the request right away is answered from the cache.
             (None, Some(id)) => {
+                let own = pending.lock().own.remove(&id);
+                if let Some(own) = own {
+                    // An answer to the proxy's own request: for the proxy only.
+                    let result = msg
+                        .result
+                        .and_then(|r| serde_json::from_str::<Json>(r.get()).ok());
+                    let _ = own.send(result);
+                    continue;
+                }
                 let waiting = pending.lock().requests.remove(&id);
                 if let Some(waiting) = waiting {
                     store_answer(proxy, waiting, &msg).await;

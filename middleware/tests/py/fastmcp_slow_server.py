@@ -9,7 +9,7 @@ With FASTMCP_CACHE=1 the server answers repeats from FastMCP's own ResponseCachi
 import asyncio
 import os
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 
 mcp = FastMCP("slow-python-server")
 
@@ -28,7 +28,11 @@ def record(event: str) -> None:
             f.write(event + "\n")
 
 
-@mcp.tool
+# Read-only tools: a caching proxy may answer repeats.
+READ_ONLY = {"readOnlyHint": True}
+
+
+@mcp.tool(annotations=READ_ONLY)
 async def slow_echo(text: str, options: dict) -> str:
     """Echo text after a slow computation."""
     record("slow_echo")
@@ -37,18 +41,33 @@ async def slow_echo(text: str, options: dict) -> str:
     return out.upper() if options.get("upper") else out
 
 
-@mcp.tool
+@mcp.tool(annotations=READ_ONLY)
 async def fast_echo(text: str) -> str:
     """Echo text at once (for the benchmark: a hit costs what the cache costs)."""
     record("fast_echo")
     return text
 
 
-@mcp.tool
+@mcp.tool(annotations=READ_ONLY)
 async def flaky(text: str) -> str:
     """Always fails."""
     record("flaky")
     raise ValueError(f"{text} failed")
+
+
+@mcp.tool(annotations={"readOnlyHint": False, "destructiveHint": True})
+async def send_email(to: str) -> str:
+    """A side effect: every call sends one more email."""
+    record("send_email")
+    return f"sent to {to}"
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def which_env(ctx: Context) -> str:
+    """Read-only, but its answer depends on what the client's user says."""
+    record("which_env")
+    result = await ctx.elicit("Which environment?", response_type=str)
+    return f"env={result.data}" if result.action == "accept" else f"no answer ({result.action})"
 
 
 @mcp.resource("data://greeting")
