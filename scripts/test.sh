@@ -34,8 +34,9 @@ cargo fmt --all -- --check
 
 # One feature set for every workspace step (lints, test build, tests, doc tests), so each reuses
 # the last one's build: the harness's server backends are off by default (its main run needs no
-# server) and on here, for its test that runs each beside its raw client.
-workspace_features=(--features stowage-bench/servers)
+# server) and on here, for its test that runs each beside its raw client; the MCP proxy gets
+# `redis://` store URLs for its test of two servers sharing one Redis.
+workspace_features=(--features stowage-bench/servers,stowage-mcp/redis)
 
 step "lints"
 cargo clippy --workspace --all-targets --locked "${workspace_features[@]}" -- -D warnings

@@ -39,6 +39,11 @@ async fn connect(
         let _ = running.waiting().await;
     });
     let client = ().serve(client_io).await.expect("client connects");
+    // rmcp's own client-side cache (on by default since 3.10) would hide what the server and
+    // the wrapper do: every answer these tests see comes from the wrapped server.
+    client
+        .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
+        .await;
     (client, counters, cache)
 }
 

@@ -56,6 +56,13 @@ struct PendingState {
 type Pending = Arc<Mutex<PendingState>>;
 
 impl PendingState {
+    /// Forget the requests older than [`PENDING_MAX_AGE`] at `now`.
+    fn sweep(&mut self, now: Instant) {
+        self.last_sweep = Some(now);
+        self.requests
+            .retain(|_, w| now.duration_since(w.since) < PENDING_MAX_AGE);
+    }
+
     /// Note a request with `id`. A second request with an id already waiting makes both
     /// answers unstorable: which is which cannot be told.
     fn insert(&mut self, proxy: &Proxy, id: String, ticket: Option<Ticket>, tools_list: bool) {
@@ -64,9 +71,7 @@ impl PendingState {
             .last_sweep
             .is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY)
         {
-            self.last_sweep = Some(now);
-            self.requests
-                .retain(|_, w| now.duration_since(w.since) < PENDING_MAX_AGE);
+            self.sweep(now);
         }
         if let Some(earlier) = self.requests.get_mut(&id) {
             if let Some(t) = earlier.ticket.take() {
@@ -429,5 +434,29 @@ async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
         _ => {
             let _ = cache.skip(ticket, SkipReason::Malformed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_never_answered_are_forgotten() {
+        let proxy = Proxy::new(
+            crate::ResponseCache::in_memory(),
+            crate::Caller::anonymous(),
+        );
+        let mut state = PendingState::default();
+        for i in 0..3 {
+            state.insert(&proxy, format!("{i}"), None, false);
+        }
+        assert_eq!(state.requests.len(), 3);
+        let later = Instant::now() + PENDING_MAX_AGE;
+        state.insert(&proxy, "new".into(), None, false);
+        state.sweep(later - Duration::from_secs(1));
+        assert_eq!(state.requests.len(), 4, "young requests stay");
+        state.sweep(later + SWEEP_EVERY);
+        assert!(state.requests.is_empty(), "old requests go");
     }
 }
