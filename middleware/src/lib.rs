@@ -51,14 +51,13 @@ mod namespace;
 mod policy;
 pub mod proxy;
 mod request;
+mod resolve;
 mod stats;
 mod watch;
 
 pub use cache::{Lookup, Outcome, ResponseCache, Ticket};
 pub use caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
-pub use handler::{
-    CREDENTIAL_HEADERS, CachingHandler, CallerResolver, caller_from_headers, default_caller,
-};
+pub use handler::CachingHandler;
 pub use key::{RequestKey, canonical_json, canonical_json_text};
 pub use method::Method;
 pub use namespace::{MAX_NAMESPACE_LEN, Namespace, VOLATILE_ENV};
@@ -67,6 +66,7 @@ pub use policy::{
     DEFAULT_STORE_TIMEOUT, MethodPolicy, ToolCaching, ToolFilter, ToolSafety,
 };
 pub use request::{CacheRequest, SkipReason};
+pub use resolve::{CREDENTIAL_HEADERS, CallerResolver, caller_from_headers, default_caller};
 pub use stats::{CacheStats, MethodStats};
 pub use watch::{WatchedTransport, watched};
 

@@ -13,6 +13,8 @@
 
 mod lines;
 mod message;
+mod own;
+mod pending;
 mod relay;
 
 use std::ffi::OsString;

@@ -1,104 +1,24 @@
 //! The two relay loops: client to server (answering hits), server to client (storing misses,
 //! observing notifications and server requests).
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::Mutex;
 use serde_json::Value as Json;
-use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::Proxy;
 use super::lines::{self, Read, one_line};
 use super::message::{Message, id_key};
-use crate::cache::{Lookup, Ticket};
+use super::own::{learn_tools_from_server, request_meta};
+use super::pending::{Pending, Waiting};
+use crate::cache::Lookup;
 use crate::method::Method;
 use crate::request::{CacheRequest, SkipReason};
 
-/// At most this many requests wait for an answer; past it, new misses are not stored.
-const MAX_PENDING: usize = 65_536;
-/// A request unanswered for this long is forgotten (its answer, if it ever comes, is relayed
-/// but not stored).
-const PENDING_MAX_AGE: Duration = Duration::from_secs(10 * 60);
-/// How often the pending requests are swept for old ones.
-const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// After the client's input ends, how long the server has to send its last answers.
 pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(3);
-/// How long the proxy waits for the server's answer to a `tools/list` of its own.
-const OWN_LIST_TIMEOUT: Duration = Duration::from_secs(5);
-/// At most this many pages of a `tools/list` of the proxy's own.
-const MAX_OWN_LIST_PAGES: usize = 20;
-
-/// A request of the client's waiting for the server's answer.
-struct Waiting {
-    /// Where its answer goes; `None` when it is not stored (a bypass, or a repeated id).
-    ticket: Option<Ticket>,
-    /// Whether the answer is a `tools/list` page whose annotations the cache learns.
-    tools_list: bool,
-    since: Instant,
-}
-
-#[derive(Default)]
-struct PendingState {
-    requests: HashMap<String, Waiting>,
-    last_sweep: Option<Instant>,
-    /// Requests the proxy sent the server itself (to learn the tools' annotations), by id.
-    own: HashMap<String, tokio::sync::oneshot::Sender<Option<Json>>>,
-    own_sent: u64,
-    /// Whether every page of the tool list was read since the last `list_changed`.
-    tools_listed: bool,
-}
-
-/// Requests waiting for the server's answer, by normalised id.
-type Pending = Arc<Mutex<PendingState>>;
-
-impl PendingState {
-    /// Forget the requests older than [`PENDING_MAX_AGE`] at `now`.
-    fn sweep(&mut self, now: Instant) {
-        self.last_sweep = Some(now);
-        self.requests
-            .retain(|_, w| now.duration_since(w.since) < PENDING_MAX_AGE);
-    }
-
-    /// Note a request with `id`. A second request with an id already waiting makes both
-    /// answers unstorable: which is which cannot be told.
-    fn insert(&mut self, proxy: &Proxy, id: String, ticket: Option<Ticket>, tools_list: bool) {
-        let now = Instant::now();
-        if self
-            .last_sweep
-            .is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY)
-        {
-            self.sweep(now);
-        }
-        if let Some(earlier) = self.requests.get_mut(&id) {
-            if let Some(t) = earlier.ticket.take() {
-                let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
-            }
-            earlier.tools_list = false;
-            if let Some(t) = ticket {
-                let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
-            }
-            return;
-        }
-        if self.requests.len() >= MAX_PENDING {
-            if let Some(t) = ticket {
-                let _ = proxy.cache.skip(t, SkipReason::Invalidated);
-            }
-            return;
-        }
-        self.requests.insert(
-            id,
-            Waiting {
-                ticket,
-                tools_list,
-                since: now,
-            },
-        );
-    }
-}
 
 /// The client's output, shared by both loops (hits are written by the client loop).
 type ClientOut<W> = Arc<tokio::sync::Mutex<W>>;
@@ -256,76 +176,6 @@ async fn answer_from_cache<SI: AsyncWrite + Unpin>(
     }
 }
 
-/// Read the server's tool list (every page) with requests of the proxy's own, whose answers
-/// the client never sees, and learn the tools' annotations from it.
-///
-/// The requests carry the `_meta` of the client's request (the protocol version and client
-/// information a stateless 2026-07-28 server needs on every request), without its progress
-/// token.
-async fn learn_tools_from_server<SI: AsyncWrite + Unpin>(
-    proxy: &Proxy,
-    server_in: &mut SI,
-    pending: &Pending,
-    meta: Option<serde_json::Map<String, Json>>,
-) {
-    let mut cursor: Option<String> = None;
-    for _ in 0..MAX_OWN_LIST_PAGES {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let id = {
-            let mut p = pending.lock();
-            p.own_sent += 1;
-            let id =
-                Json::String(format!("stowage-mcp-proxy/tools-list/{}", p.own_sent)).to_string();
-            p.own.insert(id.clone(), tx);
-            id
-        };
-        let mut params = serde_json::Map::new();
-        if let Some(c) = &cursor {
-            params.insert("cursor".into(), Json::String(c.clone()));
-        }
-        if let Some(meta) = &meta {
-            params.insert("_meta".into(), Json::Object(meta.clone()));
-        }
-        let params = Json::Object(params);
-        let line =
-            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{params}}}"#);
-        let sent = async {
-            server_in.write_all(line.as_bytes()).await?;
-            server_in.write_all(b"\n").await?;
-            server_in.flush().await
-        };
-        if sent.await.is_err() {
-            pending.lock().own.remove(&id);
-            return;
-        }
-        let Ok(Ok(Some(result))) = tokio::time::timeout(OWN_LIST_TIMEOUT, rx).await else {
-            pending.lock().own.remove(&id);
-            return;
-        };
-        proxy.cache.learn_tools(&result);
-        cursor = result
-            .get("nextCursor")
-            .and_then(Json::as_str)
-            .map(str::to_owned);
-        if cursor.is_none() {
-            pending.lock().tools_listed = true;
-            return;
-        }
-    }
-}
-
-/// The `_meta` of a request's params, without its progress token.
-fn request_meta(params: Option<&RawValue>) -> Option<serde_json::Map<String, Json>> {
-    #[derive(serde::Deserialize)]
-    struct Params {
-        #[serde(rename = "_meta")]
-        meta: Option<serde_json::Map<String, Json>>,
-    }
-    let mut meta = serde_json::from_str::<Params>(params?.get()).ok()?.meta?;
-    meta.remove("progressToken");
-    Some(meta)
-}
-
 fn forget_cancelled(msg: &Message<'_>, pending: &Pending) {
     let request_id = msg
         .params
@@ -434,29 +284,5 @@ async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
         _ => {
             let _ = cache.skip(ticket, SkipReason::Malformed);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_never_answered_are_forgotten() {
-        let proxy = Proxy::new(
-            crate::ResponseCache::in_memory(),
-            crate::Caller::anonymous(),
-        );
-        let mut state = PendingState::default();
-        for i in 0..3 {
-            state.insert(&proxy, format!("{i}"), None, false);
-        }
-        assert_eq!(state.requests.len(), 3);
-        let later = Instant::now() + PENDING_MAX_AGE;
-        state.insert(&proxy, "new".into(), None, false);
-        state.sweep(later - Duration::from_secs(1));
-        assert_eq!(state.requests.len(), 4, "young requests stay");
-        state.sweep(later + SWEEP_EVERY);
-        assert!(state.requests.is_empty(), "old requests go");
     }
 }

@@ -1,13 +1,11 @@
 //! [`ResponseCache`]: the cache policy applied to a store, shared by the rmcp wrapper and the
 //! proxy.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
 use serde_json::Value as Json;
 use stowage_core::{DynStore, Error, ErrorKind, KeyValueStore, Result, Value};
 use stowage_memory::MemoryStore;
@@ -16,60 +14,20 @@ use crate::caller::{ANONYMOUS_PARTITION, Caller, PUBLIC_PARTITION};
 use crate::key::RequestKey;
 use crate::method::Method;
 use crate::namespace::Namespace;
-use crate::policy::{CachePolicy, ToolSafety};
+use crate::policy::CachePolicy;
 use crate::request::{CacheRequest, SkipReason, judge};
 use crate::stats::{CacheStats, Event};
+
+mod invalidate;
+mod scope;
+mod ticket;
+
+use scope::{Named, Scope};
+pub use ticket::{Lookup, Outcome, Ticket};
 
 /// At most this many caller partitions are remembered for invalidation on stores that cannot
 /// list their keys.
 const MAX_KNOWN_PARTITIONS: usize = 10_000;
-/// At most this many tools' annotations are remembered per namespace.
-const MAX_KNOWN_TOOLS: usize = 10_000;
-
-/// What a lookup found.
-#[derive(Debug)]
-#[must_use]
-pub enum Lookup {
-    /// The answer, as the server gave it (with `ttlMs` lowered to the time left when the
-    /// server sent one).
-    Hit(Value),
-    /// Not cached: forward the request, then hand the answer to [`ResponseCache::complete`].
-    Miss(Ticket),
-    /// The cache does not apply to this request: forward it and do not store the answer.
-    Bypass,
-}
-
-/// A pending miss: where its answer will be stored.
-#[derive(Debug)]
-#[must_use]
-pub struct Ticket {
-    method: Method,
-    private_key: String,
-    public_key: String,
-    partition: String,
-    generation: u64,
-    resource_epoch: u64,
-    nested_epoch: u64,
-}
-
-impl Ticket {
-    /// The method of the request that missed.
-    pub fn method(&self) -> Method {
-        self.method
-    }
-}
-
-/// What [`ResponseCache::complete`] did with an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// The answer was stored.
-    Stored,
-    /// The answer was not kept, for this reason.
-    Skipped(SkipReason),
-    /// The store failed or did not answer in time; nothing was kept.
-    Failed,
-}
 
 /// What every namespace of one cache shares.
 struct Shared {
@@ -78,50 +36,6 @@ struct Shared {
     stats: CacheStats,
     /// Whether the store can drop a whole collection or list its keys.
     can_enumerate: bool,
-}
-
-/// A namespace and its collections.
-struct Named {
-    namespace: Namespace,
-    collections: [String; 7],
-}
-
-impl Named {
-    fn new(namespace: Namespace) -> Self {
-        Named {
-            collections: Method::ALL.map(|m| m.collection_in(&namespace)),
-            namespace,
-        }
-    }
-}
-
-/// The state of one server's answers.
-struct Scope {
-    /// Set once: when chosen, when settled by a wrapper, or at first use (the fallback).
-    named: OnceLock<Named>,
-    /// Bumped by each invalidation of a method.
-    generations: [AtomicU64; 7],
-    /// Bumped by each `resources/updated`.
-    resource_epoch: AtomicU64,
-    /// Bumped by each server-to-client request seen while requests are in flight.
-    nested_epoch: AtomicU64,
-    known_partitions: Mutex<HashSet<String>>,
-    tools: RwLock<HashMap<String, ToolSafety>>,
-}
-
-impl Scope {
-    fn new(namespace: Option<Namespace>) -> Self {
-        Scope {
-            named: namespace
-                .map(Named::new)
-                .map_or_else(OnceLock::new, OnceLock::from),
-            generations: Default::default(),
-            resource_epoch: AtomicU64::new(0),
-            nested_epoch: AtomicU64::new(0),
-            known_partitions: Mutex::new(HashSet::new()),
-            tools: RwLock::new(HashMap::new()),
-        }
-    }
 }
 
 /// MCP answers kept in a [`KeyValueStore`], under a [`CachePolicy`].
@@ -298,37 +212,6 @@ impl ResponseCache {
             })
     }
 
-    /// Remember what the server says of its tools, from a `tools/list` result (`{"tools":
-    /// [{"name": …, "annotations": {…}}, …]}`). The proxy and the rmcp wrapper call this for
-    /// every `tools/list` answer they relay, cached or not.
-    pub fn learn_tools(&self, list_result: &Json) {
-        let Some(tools) = list_result.get("tools").and_then(Json::as_array) else {
-            return;
-        };
-        let mut known = self.scope.tools.write();
-        for tool in tools {
-            let Some(name) = tool.get("name").and_then(Json::as_str) else {
-                continue;
-            };
-            if known.len() < MAX_KNOWN_TOOLS || known.contains_key(name) {
-                known.insert(name.to_owned(), ToolSafety::from_tool(tool));
-            }
-        }
-    }
-
-    /// Record what the server says of tool `name`.
-    pub fn set_tool_safety(&self, name: &str, safety: ToolSafety) {
-        let mut known = self.scope.tools.write();
-        if known.len() < MAX_KNOWN_TOOLS || known.contains_key(name) {
-            known.insert(name.to_owned(), safety);
-        }
-    }
-
-    /// What the server said of tool `name`, when it is known.
-    pub fn tool_safety(&self, name: &str) -> Option<ToolSafety> {
-        self.scope.tools.read().get(name).copied()
-    }
-
     /// Whether `request` is one the cache applies to, before any store access.
     pub fn applies_to(&self, request: &CacheRequest<'_>) -> bool {
         let policy = &self.shared.policy;
@@ -494,101 +377,5 @@ impl ResponseCache {
         if known.len() < MAX_KNOWN_PARTITIONS && !known.contains(partition) {
             known.insert(partition.to_owned());
         }
-    }
-
-    /// Forget every answer of `method` this namespace holds, for every caller; other
-    /// namespaces' answers stay.
-    ///
-    /// Requests in flight when this runs do not store their answers.
-    pub async fn invalidate(&self, method: Method) -> Result<()> {
-        self.scope.generations[method.index()].fetch_add(1, Ordering::AcqRel);
-        let store = &self.shared.store;
-        let caps = store.capabilities();
-        let collection = self.collection(method);
-        if caps.destroy_collection {
-            store.destroy_collection(collection).await?;
-        } else if caps.keys {
-            let keys = store.keys(collection).await?;
-            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            for chunk in refs.chunks(500) {
-                store.delete_many(collection, chunk).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Forget the cached contents of resource `uri`, for every caller.
-    pub async fn invalidate_resource(&self, uri: &str) -> Result<()> {
-        self.scope.resource_epoch.fetch_add(1, Ordering::AcqRel);
-        let method = Method::ResourcesRead;
-        let digest = RequestKey::new(method, uri, None);
-        let store = &self.shared.store;
-        let collection = self.collection(method);
-        let mut keys: Vec<String> = if store.capabilities().keys {
-            let suffix = format!(".{}", digest.as_str());
-            store
-                .keys(collection)
-                .await?
-                .into_iter()
-                .filter(|k| k.ends_with(&suffix))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut partitions: Vec<String> =
-            self.scope.known_partitions.lock().iter().cloned().collect();
-        partitions.push(PUBLIC_PARTITION.to_owned());
-        partitions.push(ANONYMOUS_PARTITION.to_owned());
-        keys.extend(partitions.iter().map(|p| self.key(method, p, &digest)));
-        keys.sort_unstable();
-        keys.dedup();
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        for chunk in refs.chunks(500) {
-            store.delete_many(collection, chunk).await?;
-        }
-        Ok(())
-    }
-
-    /// Forget everything this namespace holds.
-    pub async fn clear(&self) -> Result<()> {
-        for m in Method::ALL {
-            self.invalidate(m).await?;
-        }
-        Ok(())
-    }
-
-    /// React to a notification: `notifications/tools/list_changed`,
-    /// `notifications/resources/list_changed`, `notifications/prompts/list_changed` and
-    /// `notifications/resources/updated` (from the server) invalidate what they make stale;
-    /// `notifications/roots/list_changed` (from the client) clears every answer of this
-    /// namespace, since the server's answers may depend on the client's roots. Returns whether
-    /// the notification was one of these.
-    ///
-    /// A list change invalidates the list (and, for resources, the templates list), not the
-    /// answers to calls, as FastMCP's middleware does; call [`ResponseCache::invalidate`] for
-    /// more.
-    pub async fn observe_notification(&self, method: &str, params: Option<&Json>) -> Result<bool> {
-        match method {
-            "notifications/tools/list_changed" => {
-                // The tools, and what the server says of them, may have changed.
-                self.scope.tools.write().clear();
-                self.invalidate(Method::ToolsList).await?
-            }
-            "notifications/prompts/list_changed" => self.invalidate(Method::PromptsList).await?,
-            "notifications/resources/list_changed" => {
-                self.invalidate(Method::ResourcesList).await?;
-                self.invalidate(Method::ResourceTemplatesList).await?;
-            }
-            "notifications/resources/updated" => {
-                match params.and_then(|p| p.get("uri")).and_then(Json::as_str) {
-                    Some(uri) => self.invalidate_resource(uri).await?,
-                    // An update without a URI: drop every resource read.
-                    None => self.invalidate(Method::ResourcesRead).await?,
-                }
-            }
-            "notifications/roots/list_changed" => self.clear().await?,
-            _ => return Ok(false),
-        }
-        Ok(true)
     }
 }
