@@ -12,7 +12,7 @@ pub enum Lookup {
     /// The answer, as the server gave it (with `ttlMs` lowered to the time left when the
     /// server sent one).
     Hit(Value),
-    /// Not cached: forward the request, then hand the answer to [`ResponseCache::complete`].
+    /// Not cached: forward the request, then hand the answer to [`ResponseCache::complete`](crate::ResponseCache::complete).
     Miss(Ticket),
     /// The cache does not apply to this request: forward it and do not store the answer.
     Bypass,
@@ -38,7 +38,7 @@ impl Ticket {
     }
 }
 
-/// What [`ResponseCache::complete`] did with an answer.
+/// What [`ResponseCache::complete`](crate::ResponseCache::complete) did with an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
