@@ -125,6 +125,11 @@ impl<'a> CacheRequest<'a> {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The digest this request is stored under, whoever asks.
+    pub fn key(&self) -> crate::RequestKey {
+        crate::RequestKey::from_args(self.method, &self.name, self.arguments)
+    }
 }
 
 /// The members of a request's `params` the cache reads, borrowed from its text. A `null`
