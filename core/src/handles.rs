@@ -164,6 +164,11 @@ impl<S: KeyValueStore> Collection<S> {
 /// A collection handle that stores and loads `T` (any type whose JSON form is an object).
 ///
 /// Built with [`KeyValueStoreExt::typed`]. Cheap to clone.
+///
+/// Numbers are as exact as `T` holds them: `T` is written with `serde_json` straight to text
+/// and read straight from it. A field of type `serde_json::Value` (or a `T` that is one) rounds
+/// integers beyond 64 bits and decimals beyond `f64` when read; to pass numbers through exactly,
+/// use `Box<serde_json::value::RawValue>` fields, or the untyped [`Collection`] and [`Value`].
 pub struct Typed<S, T> {
     inner: Collection<S>,
     _type: PhantomData<fn() -> T>,

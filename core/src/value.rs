@@ -206,7 +206,8 @@ impl Value {
         self.to_map().is_empty()
     }
 
-    /// Parse the object into a [`serde_json::Map`].
+    /// Parse the object into a [`serde_json::Map`]. Numbers beyond `u64`, `i64` and `f64` are
+    /// rounded to the nearest `f64` there (the value itself keeps them exactly).
     pub fn to_map(&self) -> Map<String, Json> {
         // The text was validated as a JSON object on construction.
         serde_json::from_str(&self.text).unwrap_or_default()
@@ -242,6 +243,12 @@ impl TryFrom<&RawValue> for Value {
 }
 
 impl From<Map<String, Json>> for Value {
+    /// Render a `serde_json` map as a value.
+    ///
+    /// A `serde_json` map holds numbers as `u64`, `i64` or `f64`, so a number it was parsed from
+    /// with more digits than those hold (`123456789012345678901234567890`, a decimal beyond `f64`
+    /// precision) is already rounded: build values from the JSON text ([`Value::from_json`]) or
+    /// from a [`RawValue`] to keep every number exactly as written.
     fn from(map: Map<String, Json>) -> Self {
         // serde_json renders a map as a valid JSON object: nothing to check.
         Value {
@@ -253,6 +260,9 @@ impl From<Map<String, Json>> for Value {
 impl TryFrom<Json> for Value {
     type Error = Error;
 
+    /// Render a `serde_json` object as a value; numbers are as exact as the `serde_json` value
+    /// held them (see `Value::from(map)`). Errors with [`ErrorKind::InvalidValue`] when it is not
+    /// an object.
     fn try_from(json: Json) -> Result<Self> {
         match json {
             Json::Object(map) => Ok(Value::from(map)),
