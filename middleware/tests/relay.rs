@@ -289,3 +289,21 @@ async fn the_proxy_asks_the_server_for_annotations_the_client_never_listed() {
         ("removed again".into(), true)
     );
 }
+
+#[tokio::test]
+async fn a_stored_answer_keeps_its_numbers_exactly() {
+    let mut p = start(cache());
+    let exact = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"n"}],"structuredContent":{"n":123456789012345678901234567890,"x":0.10000000000000000001}}}"#;
+    send(&mut p.client, &call(1, "a")).await;
+    next(&mut p.server_lines).await;
+    p.server
+        .write_all(format!("{exact}\n").as_bytes())
+        .await
+        .unwrap();
+    let first = p.client_lines.next_line().await.unwrap().unwrap();
+    assert_eq!(first, exact);
+    // The hit is the server's text, numbers and all.
+    send(&mut p.client, &call(2, "a")).await;
+    let hit = p.client_lines.next_line().await.unwrap().unwrap();
+    assert_eq!(hit, exact.replace(r#""id":1"#, r#""id":2"#));
+}

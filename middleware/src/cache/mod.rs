@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use stowage_core::{DynStore, Error, ErrorKind, KeyValueStore, Result, Value};
 use stowage_memory::MemoryStore;
 
@@ -314,6 +315,25 @@ impl ResponseCache {
 
     /// Hand the answer to a request that missed: it is stored unless a rule forbids it.
     pub async fn complete(&self, ticket: Ticket, result: &Json) -> Outcome {
+        self.complete_as(ticket, result, || Value::from_serialize(result))
+            .await
+    }
+
+    /// Like [`ResponseCache::complete`], for an answer received as JSON text (`parsed` is the
+    /// same text parsed): what is stored is the text itself, so numbers beyond `u64`/`f64` and
+    /// every other detail reach later callers exactly as the server wrote them. The proxy uses
+    /// this.
+    pub async fn complete_text(&self, ticket: Ticket, text: &RawValue, parsed: &Json) -> Outcome {
+        self.complete_as(ticket, parsed, || Value::try_from(text))
+            .await
+    }
+
+    async fn complete_as(
+        &self,
+        ticket: Ticket,
+        result: &Json,
+        value: impl FnOnce() -> Result<Value>,
+    ) -> Outcome {
         let method = ticket.method;
         let stats = &self.shared.stats;
         let policy = &self.shared.policy;
@@ -328,7 +348,7 @@ impl ResponseCache {
             Ok(keep) => keep,
             Err(reason) => return skip(reason),
         };
-        let value = match Value::from_serialize(result) {
+        let value = match value() {
             Ok(v) => v,
             Err(_) => return skip(SkipReason::Malformed),
         };

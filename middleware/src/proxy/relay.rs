@@ -278,8 +278,8 @@ async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
         (Some(raw), _) if raw.get().len() > cache.policy().entry_limit() => {
             let _ = cache.skip(ticket, SkipReason::Oversized);
         }
-        (Some(_), Some(json)) => {
-            let _ = cache.complete(ticket, &json).await;
+        (Some(raw), Some(json)) => {
+            let _ = cache.complete_text(ticket, raw, &json).await;
         }
         _ => {
             let _ = cache.skip(ticket, SkipReason::Malformed);
