@@ -38,10 +38,8 @@ pub const STORE_URL_ENV: &str = "STOWAGE_STORE_URL";
 /// (Linux included); [`STORE_URL_ENV`] wins over it.
 pub const CACHE_DIR_ENV: &str = "STOWAGE_MCP_CACHE_DIR";
 
-/// The URL schemes a store URL may use.
-pub const SCHEMES: [&str; 8] = [
-    "memory", "disk", "redis", "rediss", "mongodb", "dynamodb", "rocksdb", "sled",
-];
+/// The URL schemes a store URL may use (the facade's list: [`stowage::open::SCHEMES`]).
+pub use stowage::open::SCHEMES;
 
 /// The operating system family the default is chosen for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,22 +129,10 @@ fn scheme_of(url: &str) -> Option<&str> {
     url.split_once("://").map(|(s, _)| s)
 }
 
-/// Check that `url` names a store this library knows (by scheme); the backend checks the rest.
+/// Check that `url` names a store this library knows (by scheme; [`stowage::open::scheme`]);
+/// the backend checks the rest.
 pub fn check_url(url: &str) -> Result<()> {
-    match scheme_of(url) {
-        Some(s) if SCHEMES.contains(&s) => Ok(()),
-        Some(s) => Err(Error::new(
-            ErrorKind::Config,
-            format!(
-                "unknown store URL scheme `{s}`; expected one of: {}",
-                SCHEMES.join(", ")
-            ),
-        )),
-        None => Err(Error::new(
-            ErrorKind::Config,
-            "a store URL looks like `memory://`, `disk:///path` or `redis://host:port/`",
-        )),
-    }
+    stowage::open::scheme(url).map(drop)
 }
 
 /// The directory the desktop default lives in, from the platform's conventions.

@@ -30,6 +30,18 @@
 //! With no configuration, [`defaults`] picks the store for the platform: encrypted disk stores
 //! (one per server) on macOS and Windows, memory on Linux; `STOWAGE_STORE_URL` overrides both.
 //!
+//! # Custom transports
+//!
+//! The rmcp wrapper and the proxy are two users of one API that any transport can use (an HTTP
+//! gateway, a WebSocket relay): build a [`CacheRequest`] from the request
+//! ([`CacheRequest::from_params_text`]), resolve the [`Caller`] ([`caller_from_headers`] for
+//! HTTP), call [`ResponseCache::lookup`]; on a [`Lookup::Miss`], forward the request and hand
+//! the answer to [`ResponseCache::complete_text`] (or [`ResponseCache::skip`] with a
+//! [`SkipReason`]); feed `tools/list` answers to [`ResponseCache::learn_tools`], notifications to
+//! [`ResponseCache::observe_notification`], and server-to-client requests to
+//! [`ResponseCache::note_nested_request`]. [`Ticket`] and [`Outcome`] are the types on that path;
+//! [`RequestKey`], [`canonical_json`] and [`canonical_json_text`] say how requests are keyed.
+//!
 //! # Features
 //!
 //! `desktop` (default) builds the encrypted disk store and `disk://` URLs; `redis`, `mongodb`,

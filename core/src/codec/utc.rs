@@ -145,7 +145,7 @@ mod tests {
 
     fn general(at: SystemTime) -> String {
         let mut s = String::new();
-        super::super::json::push_timestamp_general(&mut s, at);
+        super::super::json::encode::push_timestamp_general(&mut s, at);
         s
     }
 
