@@ -4,6 +4,8 @@
 
 mod coalesce;
 mod config;
+mod connect;
+mod core;
 mod error;
 mod layout;
 mod pool;

@@ -4,25 +4,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use futures_util::future::try_join_all;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClientBuilder;
-use redis::{Cmd, ConnectionInfo, IntoConnectionInfo, RedisWrite, ToRedisArgs};
 use stowage_core::codec::json;
-use stowage_core::{
-    Capabilities, Entry, Error, Expiry, KeyValueStore, Result, Value, async_trait, rules,
-};
-use tokio::runtime::Handle;
+use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait, rules};
 
-use crate::coalesce::{Coalescer, Target};
+use crate::coalesce::Coalescer;
 use crate::config::RedisConfig;
-use crate::error::{BACKEND, config, from_redis};
-use crate::layout::{Layout, write_joined};
-use crate::pool::Pool;
-use crate::slots::{self, Primaries, SlotMap, Table};
-
-/// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
-const DELETE_CHUNK: usize = 1000;
+use crate::core::Envelope;
+use crate::error::{BACKEND, from_redis};
+use crate::layout::Layout;
 
 /// A store on Redis or Redis Cluster, in `py-key-value-aio`'s `RedisStore` format.
 ///
@@ -50,40 +39,23 @@ const DELETE_CHUNK: usize = 1000;
 /// Cloning a `RedisStore` gives another handle on the same connection.
 #[derive(Debug, Clone)]
 pub struct RedisStore {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    conn: Arc<Coalescer>,
-    layout: Layout,
-    caps: Capabilities,
-    scan_count: usize,
+pub(crate) struct Inner {
+    pub(crate) conn: Arc<Coalescer>,
+    pub(crate) layout: Layout,
+    pub(crate) caps: Capabilities,
+    pub(crate) scan_count: usize,
 }
 
-fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
+pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
     move |e| {
         e.with_backend(BACKEND)
             .with_operation(op)
             .with_collection(collection)
     }
-}
-
-/// An envelope as one command argument, written into the command's buffer piece by piece: the
-/// value's text is copied once, into the command, not first into a joined `String`.
-struct Envelope<'v>(json::Pieces<'v>);
-
-impl ToRedisArgs for Envelope<'_> {
-    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        write_joined(out, self.0.as_bytes());
-    }
-}
-
-/// Redis expiry in milliseconds: the TTL rounded up, at least 1.
-fn px(ttl: Duration) -> u64 {
-    u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
-        .unwrap_or(u64::MAX)
-        .max(1)
 }
 
 impl RedisStore {
@@ -97,117 +69,6 @@ impl RedisStore {
         Self::builder().url(url).build().await
     }
 
-    pub(crate) async fn connect(cfg: RedisConfig) -> Result<Self> {
-        let resolved = cfg.resolve()?;
-        // Connections and coalesced pipelines run as tasks of the runtime that builds the store.
-        let runtime = Handle::try_current()
-            .map_err(|_| config("the store must be built inside a Tokio runtime"))?;
-        if resolved.tls {
-            #[cfg(feature = "tls")]
-            {
-                // Several providers may be compiled into one program; choose ring unless the
-                // program already installed one.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-            }
-            #[cfg(not(feature = "tls"))]
-            return Err(config("rediss:// needs the `tls` feature of stowage-redis"));
-        }
-        let mut info = resolved
-            .client_url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| config(format!("invalid Redis URL: {e}")))?;
-        if cfg.username.is_some() || cfg.password.is_some() {
-            let mut settings = info.redis_settings().clone();
-            if let Some(u) = &cfg.username {
-                settings = settings.set_username(u);
-            }
-            if let Some(p) = &cfg.password {
-                settings = settings.set_password(p);
-            }
-            info = info.set_redis_settings(settings);
-        }
-        let deadline = cfg.connect_timeout + cfg.timeout;
-        // Few, quick reconnection attempts: while the server is down, calls fail fast with a
-        // retryable error, and the first call after it is back reconnects at once.
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(cfg.connect_timeout))
-            // Every call on these connections is bounded by `timeout` already (the coalescer, the
-            // coalescer); a second timer here would only repeat it (a timed-out answer does not
-            // reconnect).
-            .set_response_timeout(None)
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(200));
-        let pem = cfg.tls_root_cert.clone();
-        let make_client = move |info: ConnectionInfo| match &pem {
-            #[cfg(feature = "tls")]
-            Some(pem) => redis::Client::build_with_tls(info, tls_certs(pem)),
-            _ => redis::Client::open(info),
-        };
-        let coalescer = if resolved.cluster {
-            let seed = info.clone();
-            let settings = info.redis_settings().clone();
-            let mut builder = ClusterClientBuilder::new(vec![info])
-                .connection_timeout(cfg.connect_timeout)
-                // One deadline per call, retries and redirections included (the coalescer adds no
-                // timer of its own for a cluster); a per-attempt timeout as long as the whole
-                // would only repeat it.
-                .overall_response_timeout(Some(cfg.timeout))
-                .retries(2)
-                .min_retry_wait(20)
-                .max_retry_wait(200);
-            if let Some(u) = settings.username() {
-                builder = builder.username(u);
-            }
-            if let Some(p) = settings.password() {
-                builder = builder.password(p);
-            }
-            #[cfg(feature = "tls")]
-            if let Some(pem) = &cfg.tls_root_cert {
-                builder = builder.certs(tls_certs(pem));
-            }
-            let client = builder.build().map_err(from_redis)?;
-            let conn = tokio::time::timeout(deadline, client.get_async_connection())
-                .await
-                .map_err(|_| unreachable_within(deadline))?
-                .map_err(from_redis)?;
-            let ranges = tokio::time::timeout(deadline, slots::read_ranges(&conn))
-                .await
-                .map_err(|_| unreachable_within(deadline))?
-                .map_err(from_redis)?;
-            let primaries = Primaries::new(seed, Box::new(make_client), manager_config);
-            let map = Arc::new(SlotMap::new(Table::from_ranges(&ranges), primaries));
-            if cfg.coalesce {
-                // A primary not reached now is tried again at the next reading of the map; its
-                // calls go through the cluster client meanwhile.
-                let _ = tokio::time::timeout(deadline, map.connect()).await;
-            }
-            let target = Target::Cluster { conn, map };
-            Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce)
-        } else {
-            let client = make_client(info).map_err(from_redis)?;
-            let managers = (0..cfg.connections).map(|_| {
-                ConnectionManager::new_with_config(client.clone(), manager_config.clone())
-            });
-            let managers = tokio::time::timeout(deadline, try_join_all(managers))
-                .await
-                .map_err(|_| unreachable_within(deadline))?
-                .map_err(from_redis)?;
-            let target = Target::Node(Pool::new(managers));
-            Coalescer::new(target, cfg.timeout, runtime, cfg.coalesce)
-        };
-        let caps = Capabilities::all(Expiry::Exact).with_max_value_len(Some(cfg.max_value_len));
-        Ok(RedisStore {
-            inner: Arc::new(Inner {
-                conn: Arc::new(coalescer),
-                layout: Layout::new(resolved.namespace.as_deref()),
-                caps,
-                scan_count: cfg.scan_count,
-            }),
-        })
-    }
-
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         self.inner.conn.is_cluster()
@@ -216,159 +77,6 @@ impl RedisStore {
     /// The Redis key that holds `key` of `collection` (`[namespace__]collection::key`).
     pub fn redis_key(&self, collection: &str, key: &str) -> String {
         self.inner.layout.key(collection, key)
-    }
-
-    /// The live entry in `bytes`, if any.
-    fn decode(bytes: Option<Vec<u8>>, now: SystemTime) -> Result<Option<Entry>> {
-        let Some(bytes) = bytes else {
-            return Ok(None);
-        };
-        let entry = json::decode_entry_owned(bytes)?;
-        Ok((!entry.is_expired_at(now)).then_some(entry))
-    }
-
-    /// One key's live entry: a `GET`.
-    async fn read_one(
-        &self,
-        op: &'static str,
-        collection: &str,
-        key: &str,
-    ) -> Result<Option<Entry>> {
-        let wrap = ctx(op, collection);
-        if let Err(e) = self.inner.caps.check(collection, key) {
-            return Err(wrap(e));
-        }
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(self.inner.layout.key_arg(collection, key));
-        let found: Option<Vec<u8>> = match self.inner.conn.query_idempotent(cmd).await {
-            Ok(found) => found,
-            Err(e) => return Err(wrap(from_redis(e))),
-        };
-        Self::decode(found, SystemTime::now()).map_err(wrap)
-    }
-
-    /// The live entries of `keys`, in order: one `MGET`.
-    async fn read(
-        &self,
-        op: &'static str,
-        collection: &str,
-        keys: &[&str],
-    ) -> Result<Vec<Option<Entry>>> {
-        let wrap = ctx(op, collection);
-        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
-            return Err(wrap(e));
-        }
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut cmd = redis::cmd("MGET");
-        for key in keys {
-            cmd.arg(self.inner.layout.key_arg(collection, key));
-        }
-        let raw: Vec<Option<Vec<u8>>> = match self.inner.conn.query(cmd).await {
-            Ok(raw) => raw,
-            Err(e) => return Err(wrap(from_redis(e))),
-        };
-        let now = SystemTime::now();
-        raw.into_iter()
-            .map(|bytes| Self::decode(bytes, now))
-            .collect::<Result<_>>()
-            .map_err(wrap)
-    }
-
-    fn set_cmd(
-        &self,
-        collection: &str,
-        key: &str,
-        value: &Value,
-        now: SystemTime,
-        ttl: Option<Duration>,
-    ) -> Cmd {
-        let layout = &self.inner.layout;
-        let doc = json::encode_pieces(
-            &layout.collection(collection),
-            key,
-            value,
-            Some(now),
-            rules::expires_at(now, ttl),
-        );
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(layout.key_arg(collection, key)).arg(Envelope(doc));
-        if let Some(ttl) = ttl {
-            cmd.arg("PX").arg(px(ttl));
-        }
-        cmd
-    }
-
-    async fn unlink_all(&self, op: &'static str, pattern: &str, collection: &str) -> Result<u64> {
-        let wrap = ctx(op, collection);
-        let keys = self
-            .inner
-            .conn
-            .scan_all(pattern, self.inner.scan_count)
-            .await
-            .map_err(|e| wrap(from_redis(e)))?;
-        let keys: BTreeSet<String> = keys.into_iter().collect();
-        let keys: Vec<String> = keys.into_iter().collect();
-        let mut removed = 0u64;
-        for chunk in keys.chunks(DELETE_CHUNK) {
-            let mut cmd = redis::cmd("UNLINK");
-            cmd.arg(chunk);
-            let n: u64 = self
-                .inner
-                .conn
-                .query(cmd)
-                .await
-                .map_err(|e| ctx(op, collection)(from_redis(e)))?;
-            removed += n;
-        }
-        Ok(removed)
-    }
-}
-
-#[cfg(feature = "tls")]
-fn tls_certs(pem: &[u8]) -> redis::TlsCertificates {
-    redis::TlsCertificates {
-        client_tls: None,
-        root_cert: Some(pem.to_vec()),
-    }
-}
-
-fn unreachable_within(deadline: Duration) -> Error {
-    Error::new(
-        stowage_core::ErrorKind::Timeout,
-        format!("could not connect to Redis within {deadline:?}"),
-    )
-    .with_backend(BACKEND)
-    .with_operation("connect")
-}
-
-impl RedisStore {
-    /// `delete` and `delete_many`, with errors naming the operation called.
-    async fn delete_keys(
-        &self,
-        op: &'static str,
-        collection: &str,
-        keys: &[&str],
-    ) -> Result<usize> {
-        let wrap = ctx(op, collection);
-        if let Err(e) = self.inner.caps.check_many(collection, keys.iter().copied()) {
-            return Err(wrap(e));
-        }
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let mut cmd = redis::cmd("DEL");
-        for key in keys {
-            cmd.arg(self.inner.layout.key_arg(collection, key));
-        }
-        let n: u64 = self
-            .inner
-            .conn
-            .query(cmd)
-            .await
-            .map_err(|e| wrap(from_redis(e)))?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
 
@@ -554,6 +262,8 @@ mod tests {
     use futures_util::future::join_all;
 
     use super::*;
+    use crate::core::px;
+    use crate::slots::{self, Table};
 
     #[test]
     fn px_rounds_up_to_the_millisecond() {
