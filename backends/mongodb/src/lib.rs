@@ -3,12 +3,14 @@
 #![warn(missing_docs)]
 
 mod config;
+mod connect;
 mod core;
+mod document;
 mod error;
 mod store;
 
 pub use crate::config::{DEFAULT_DATABASE, DEFAULT_TIMEOUT, MongoConfig};
-pub use crate::core::{MAX_DOCUMENT_LEN, collection_indexes};
+pub use crate::document::{MAX_DOCUMENT_LEN, collection_indexes};
 pub use crate::store::MongoStore;
 
 /// The MongoDB driver this crate is built on, for [`MongoStore::client`] and
