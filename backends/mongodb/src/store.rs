@@ -40,7 +40,7 @@ pub(crate) const PARALLEL: usize = 8;
 ///   `cull`. The database may be the application's own: `collections`, `cull` and `destroy` see
 ///   only the collections that carry the `key_1` and `expires_at_1` indexes this store and
 ///   py-key-value create on every collection they write, and `destroy` drops only those.
-/// - **Limits**: a document is at most 16 MiB ([`ValueTooLarge`](ErrorKind::ValueTooLarge) past
+/// - **Limits**: a document is at most 16 MiB ([`ValueTooLarge`](stowage_core::ErrorKind::ValueTooLarge) past
 ///   it); `database.collection` is at most 255 bytes; collections may not contain `$` or NUL, nor
 ///   start with `system.`.
 /// - **Durability**: a put returns once the server acknowledges it under the connection's write
