@@ -4,14 +4,16 @@
 
 mod batch;
 mod config;
+mod connect;
 mod core;
 mod error;
+mod item;
 mod store;
 mod table;
 
 pub use crate::batch::{MAX_BATCH_GET, MAX_BATCH_WRITE};
 pub use crate::config::{DEFAULT_REGION, DEFAULT_TIMEOUT, DynamoConfig};
-pub use crate::core::{MAX_ITEM_LEN, TTL_ATTRIBUTE};
+pub use crate::item::{MAX_ITEM_LEN, TTL_ATTRIBUTE};
 pub use crate::store::DynamoStore;
 
 /// The AWS SDK crate this store is built on, for [`DynamoStore::client`] and

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{
 use stowage_core::Result;
 
 use crate::config::config_error;
-use crate::core::{COLLECTION, KEY, TTL_ATTRIBUTE};
 use crate::error::{build_error, convert, service_code};
+use crate::item::{COLLECTION, KEY, TTL_ATTRIBUTE};
 
 /// How long a new table may take to become active.
 const ACTIVE_WAIT: Duration = Duration::from_secs(120);
