@@ -3,7 +3,7 @@
 #![warn(missing_docs)]
 
 mod config;
-mod engine;
+mod core;
 mod store;
 
 pub use config::{

@@ -8,7 +8,7 @@ use stowage_core::{
 };
 
 use crate::config::MemoryConfig;
-use crate::engine::{Engine, entry_cost};
+use crate::core::{Engine, entry_cost};
 
 const BACKEND: &str = "memory";
 
