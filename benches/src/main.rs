@@ -15,18 +15,18 @@
 #![deny(unsafe_code)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use stowage_bench::adapter::{self, Payload, ValueText};
 use stowage_bench::runner::{self, Length, RunConfig, RunResult};
 use stowage_bench::workload::{Distribution, Workload};
-use stowage_bench::{backends, report};
+use stowage_bench::{backends, pykv, report};
 
 /// Benchmark Stowage backends beside their raw clients.
 #[derive(Debug, Parser)]
@@ -156,56 +156,6 @@ fn parse_urls(urls: &[String]) -> Result<HashMap<String, String>> {
             _ => bail!("--url takes KIND=URL, e.g. redis=redis://127.0.0.1:6379/, got `{u}`"),
         })
         .collect()
-}
-
-/// The Python runner, `py/pykv_bench.py` in this package: under the `CARGO_MANIFEST_DIR` that
-/// `cargo run` and the tests set when it holds the runner (a build directory shared between
-/// checkouts can run this binary from another checkout), else where the binary was built.
-fn pykv_script() -> PathBuf {
-    const RUNNER: &str = "py/pykv_bench.py";
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(|dir| Path::new(&dir).join(RUNNER))
-        .filter(|script| script.is_file())
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(RUNNER))
-}
-
-/// Run the Python anchor for one store and workload.
-fn run_pykv(
-    python: &Path,
-    store: &str,
-    workload: Workload,
-    cfg: &RunConfig,
-    ctx: &backends::BuildContext,
-) -> Result<RunResult> {
-    let script = pykv_script();
-    let Length::Duration(duration) = cfg.length else {
-        bail!("the Python anchor runs by duration; drop --ops");
-    };
-    let mut cmd = std::process::Command::new(python);
-    cmd.arg(&script)
-        .args(["--store", store, "--workload", workload.name()])
-        .args(["--duration", &duration.as_secs_f64().to_string()])
-        .args(["--warmup", &cfg.warmup.as_secs_f64().to_string()])
-        .args(["--concurrency", &cfg.concurrency.to_string()])
-        .args(["--keys", &cfg.keys.to_string()])
-        .args(["--value-size", &cfg.value_size.to_string()])
-        .args(["--value-text", &arg_name(cfg.value_text)])
-        .args(["--hit-rate", &cfg.hit_rate.to_string()])
-        .args(["--cache-ttl", &cfg.cache_ttl.as_secs_f64().to_string()])
-        .args(["--distribution", &arg_name(cfg.distribution)]);
-    if store != "memory" {
-        cmd.args(["--url", &ctx.url(store)?]);
-    }
-    let out = cmd
-        .output()
-        .with_context(|| format!("starting {}", python.display()))?;
-    if !out.status.success() {
-        bail!(
-            "the py-key-value-aio {store} run failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    serde_json::from_slice(&out.stdout).context("reading the Python runner's result")
 }
 
 async fn run(args: Args) -> Result<()> {
@@ -349,7 +299,7 @@ async fn run(args: Args) -> Result<()> {
                 let (python, store, cfg, ctx) =
                     (python.clone(), store.clone(), cfg.clone(), ctx.clone());
                 let result = tokio::task::spawn_blocking(move || {
-                    run_pykv(&python, &store, workload, &cfg, &ctx)
+                    pykv::run(&python, &store, workload, &cfg, &ctx)
                 })
                 .await??;
                 bar.finish_and_clear();
@@ -378,8 +328,8 @@ async fn run(args: Args) -> Result<()> {
         "rounds": args.rounds,
         "keys": cfg.keys,
         "value_size": cfg.value_size,
-        "value_text": arg_name(cfg.value_text),
-        "distribution": arg_name(cfg.distribution),
+        "value_text": pykv::arg_name(cfg.value_text),
+        "distribution": pykv::arg_name(cfg.distribution),
         "hit_rate": cfg.hit_rate,
         "cache_ttl_s": cfg.cache_ttl.as_secs_f64(),
     });
@@ -410,12 +360,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// An option value's command-line name, as clap parses it (the Python runner takes the same).
-fn arg_name(value: impl ValueEnum) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
 }
