@@ -120,6 +120,31 @@ impl Value {
         Value::try_from(&*raw)
     }
 
+    /// A value from JSON text its caller built and vouches for: one JSON object, kept as is
+    /// without being parsed again. For layers that build an envelope of fixed members around
+    /// base64 data (encryption, compression) on every write.
+    ///
+    /// Debug builds check the text. A text that is not a JSON object is not undefined behaviour,
+    /// but breaks what [`Value`] promises: readers of it may fail with
+    /// [`ErrorKind::Corrupted`]. When in doubt, use [`Value::from_json`].
+    ///
+    /// ```
+    /// use stowage_core::Value;
+    ///
+    /// let data = "c2VjcmV0"; // base64 never needs escaping in a JSON string
+    /// let value = Value::from_trusted_json(format!(r#"{{"__data__":"{data}"}}"#));
+    /// assert_eq!(value.to_map()["__data__"], "c2VjcmV0");
+    /// ```
+    pub fn from_trusted_json(text: String) -> Self {
+        debug_assert!(
+            Value::from_json(&text).is_ok_and(|v| v.len() == text.len()),
+            "not a compact JSON object"
+        );
+        Value {
+            text: ByteString::from(text),
+        }
+    }
+
     /// Parse and validate JSON text. Leading and trailing whitespace is dropped.
     ///
     /// Errors with [`ErrorKind::InvalidValue`] when the text is not valid JSON or its top level is
