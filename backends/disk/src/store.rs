@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use stowage_core::embedded::EmbeddedStore;
-use stowage_core::{Capabilities, Expiry, ReadPath, Result};
+use stowage_core::{Expiry, ReadPath, Result};
 
 use crate::config::{DiskConfig, Durability};
 use crate::core::Core;
@@ -48,7 +48,12 @@ impl DiskStore {
 
     pub(crate) fn from_config(config: DiskConfig) -> Result<Self> {
         config.validate()?;
-        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = config
+            .options
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .map_err(|e| from_io("cannot create the database directory", e))?;
         }
@@ -57,18 +62,13 @@ impl DiskStore {
             builder.set_cache_size(bytes);
         }
         let db = builder
-            .create(&config.path)
+            .create(&config.options.path)
             .map_err(|e| from_redb(e).with_operation("open"))?;
         let core = Core::new(db, config.durability)?;
-        let caps =
-            Capabilities::all(Expiry::Emulated).with_max_value_len(Some(config.max_value_len));
-        let mut store = EmbeddedStore::new(BACKEND, core, caps).with_read_path(config.read_path);
-        if let Some(every) = config.sweep_interval {
-            store = store.sweep_every(every)?;
-        }
+        let store = EmbeddedStore::with_options(BACKEND, core, Expiry::Emulated, &config.options)?;
         Ok(DiskStore {
             store,
-            path: config.path.into(),
+            path: config.options.path.into(),
             durability: config.durability,
         })
     }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stowage_core::{Error, ErrorKind, ReadPath, Result};
+use stowage_core::embedded::EmbeddedOptions;
+use stowage_core::{Error, ErrorKind, Result};
 
-/// Default bound on one value's JSON text: 64 MiB.
-pub const DEFAULT_MAX_VALUE_LEN: usize = 64 * 1024 * 1024;
+pub use stowage_core::embedded::DEFAULT_MAX_VALUE_LEN;
 
 /// Default age after which RocksDB recompacts an SST file even when nothing else would, so the
 /// expiry filter also reaches data that no longer receives writes: 1 day.
@@ -53,26 +53,24 @@ pub enum Durability {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RocksDbConfig {
-    pub(crate) path: PathBuf,
+    pub(crate) options: EmbeddedOptions,
     pub(crate) durability: Durability,
     pub(crate) compression: bool,
     pub(crate) periodic_compaction: Duration,
     pub(crate) write_buffer_size: Option<usize>,
-    pub(crate) max_value_len: usize,
-    pub(crate) read_path: ReadPath,
 }
 
 impl RocksDbConfig {
+    stowage_core::embedded_options!();
+
     /// The defaults, for a RocksDB directory at `path` (created when missing).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         RocksDbConfig {
-            read_path: ReadPath::Offload,
-            path: path.into(),
+            options: EmbeddedOptions::new(path, false),
             durability: Durability::default(),
             compression: true,
             periodic_compaction: DEFAULT_PERIODIC_COMPACTION,
             write_buffer_size: None,
-            max_value_len: DEFAULT_MAX_VALUE_LEN,
         }
     }
 
@@ -102,23 +100,6 @@ impl RocksDbConfig {
         self
     }
 
-    /// The largest value (JSON text, in bytes) a write accepts; larger ones are
-    /// [`ValueTooLarge`](ErrorKind::ValueTooLarge). Default [`DEFAULT_MAX_VALUE_LEN`], at most
-    /// 1 GiB.
-    pub fn max_value_len(mut self, max: usize) -> Self {
-        self.max_value_len = max;
-        self
-    }
-
-    /// Where reads run: blocking in place with the worker's other tasks handed away (the
-    /// default, [`ReadPath::Offload`]) or as a direct engine call on the calling task
-    /// ([`ReadPath::Inline`], for read-mostly data that stays cached). Writes and scans always
-    /// run on the blocking pool.
-    pub fn read_path(mut self, path: ReadPath) -> Self {
-        self.read_path = path;
-        self
-    }
-
     /// Open (or create) the store.
     ///
     /// Errors with [`ErrorKind::Config`] for a bad setting, [`ErrorKind::Unavailable`] when the
@@ -130,12 +111,7 @@ impl RocksDbConfig {
 
     pub(crate) fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::new(ErrorKind::Config, what).with_backend("rocksdb"));
-        if self.max_value_len == 0 || self.max_value_len > 1 << 30 {
-            return bad(format!(
-                "rocksdb store: max_value_len must be between 1 and 1 GiB, got {}",
-                self.max_value_len
-            ));
-        }
+        self.options.validate("rocksdb")?;
         if self.periodic_compaction < Duration::from_secs(1) {
             return bad("rocksdb store: periodic_compaction must be at least one second".into());
         }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use stowage_core::embedded::EmbeddedStore;
-use stowage_core::{Capabilities, Error, ErrorKind, Expiry, ReadPath, Result};
+use stowage_core::{Error, ErrorKind, Expiry, ReadPath, Result};
 
 use crate::config::{Durability, RocksDbConfig};
 use crate::core::Core;
@@ -49,7 +49,12 @@ impl RocksDbStore {
 
     pub(crate) fn from_config(config: RocksDbConfig) -> Result<Self> {
         config.validate()?;
-        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = config
+            .options
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::new(
                     ErrorKind::Backend,
@@ -75,15 +80,14 @@ impl RocksDbStore {
         }
         // RocksDB's own info logs: keep a few, not one per open.
         opts.set_keep_log_file_num(4);
-        let db = rocksdb::DB::open(&opts, &config.path)
+        let db = rocksdb::DB::open(&opts, &config.options.path)
             .map_err(|e| from_rocks(e).with_operation("open"))?;
         let core = Core::new(db, config.durability);
-        let caps =
-            Capabilities::all(Expiry::Approximate).with_max_value_len(Some(config.max_value_len));
-        let store = EmbeddedStore::new(BACKEND, core, caps).with_read_path(config.read_path);
+        let store =
+            EmbeddedStore::with_options(BACKEND, core, Expiry::Approximate, &config.options)?;
         Ok(RocksDbStore {
             store,
-            path: config.path.into(),
+            path: config.options.path.into(),
             durability: config.durability,
         })
     }

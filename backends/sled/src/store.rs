@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stowage_core::embedded::EmbeddedStore;
-use stowage_core::{Capabilities, Expiry, ReadPath, Result};
+use stowage_core::{Expiry, ReadPath, Result};
 
 use crate::config::{Durability, SledConfig};
 use crate::core::Core;
@@ -49,7 +49,7 @@ impl SledStore {
 
     pub(crate) fn from_config(config: SledConfig) -> Result<Self> {
         config.validate()?;
-        let mut sled_config = sled::Config::new().path(&config.path);
+        let mut sled_config = sled::Config::new().path(&config.options.path);
         sled_config = match config.durability {
             // Every write flushes itself; sled's thread still flushes what others wrote.
             Durability::Immediate => sled_config.flush_every_ms(Some(500)),
@@ -62,15 +62,10 @@ impl SledStore {
         let db =
             open_waiting_for_lock(&sled_config).map_err(|e| from_sled(e).with_operation("open"))?;
         let core = Core::new(db, config.durability)?;
-        let caps =
-            Capabilities::all(Expiry::Emulated).with_max_value_len(Some(config.max_value_len));
-        let mut store = EmbeddedStore::new(BACKEND, core, caps).with_read_path(config.read_path);
-        if let Some(every) = config.sweep_interval {
-            store = store.sweep_every(every)?;
-        }
+        let store = EmbeddedStore::with_options(BACKEND, core, Expiry::Emulated, &config.options)?;
         Ok(SledStore {
             store,
-            path: config.path.into(),
+            path: config.options.path.into(),
             durability: config.durability,
         })
     }

@@ -2,8 +2,9 @@
 //! backends share (feature `embedded`).
 //!
 //! A backend implements [`Engine`]: a handful of blocking calls on physical keys
-//! ([`binary::physical_key`]) and version-1 binary envelopes ([`binary::encode`]).
-//! [`EmbeddedStore`] turns it into a [`KeyValueStore`]:
+//! ([`binary::physical_key`](crate::codec::binary::physical_key)) and version-1 binary
+//! envelopes ([`binary::encode`](crate::codec::binary::encode)). [`EmbeddedStore`] turns it into
+//! a [`KeyValueStore`](crate::KeyValueStore):
 //!
 //! - names, TTLs and value sizes are checked before the engine is called, so bad input never
 //!   reaches the disk;
@@ -13,7 +14,7 @@
 //!   point reads the engine can answer from memory alone ([`Engine::get_many_cached`]) run on
 //!   the calling task, and the others block in place (`block_in_place`, which hands the
 //!   worker's other tasks to another thread) on a multi-thread runtime or go to the blocking
-//!   pool on a current-thread one; [`ReadPath::Inline`] runs every point read on the calling
+//!   pool on a current-thread one; [`ReadPath::Inline`](crate::ReadPath::Inline) runs every point read on the calling
 //!   task;
 //! - an optional [`Sweeper`] thread culls expired entries at an interval.
 //!
@@ -21,6 +22,7 @@
 //! [`delegate_store!`](crate::delegate_store).
 
 mod engine;
+mod options;
 mod run;
 mod store;
 mod sweeper;
@@ -28,5 +30,8 @@ mod sweeper;
 mod tests;
 
 pub use engine::{Engine, Record};
+pub use options::{
+    DEFAULT_MAX_VALUE_LEN, DEFAULT_SWEEP_INTERVAL, EmbeddedOptions, MAX_VALUE_LEN_LIMIT,
+};
 pub use store::EmbeddedStore;
 pub use sweeper::Sweeper;

@@ -21,7 +21,7 @@
 //! members in any order, unknown members ignored, `value` as an object or as a string holding a
 //! JSON object, timestamps with any offset or `Z` and any number of fractional digits. Anything
 //! else (not JSON, no `value`, a `value` that is not an object, a bad timestamp, a `version` other
-//! than 1) is [`ErrorKind::Corrupted`]: the stored bytes cannot be read, and the caller did nothing
+//! than 1) is [`ErrorKind::Corrupted`](crate::ErrorKind::Corrupted): the stored bytes cannot be read, and the caller did nothing
 //! wrong.
 //!
 //! ```
