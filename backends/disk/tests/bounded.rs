@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use stowage_core::{KeyValueStore, Value};
+use stowage_core::testkit::bounded::{
+    Growth, at_most_one_batch_left, short_ttl_writes_stay_bounded,
+};
 use stowage_disk::DiskStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,40 +16,14 @@ async fn short_ttl_writes_keep_the_file_bounded() {
         .sweep_interval(Duration::from_millis(100))
         .open()
         .unwrap();
-    let value = Value::try_from(json!({"blob": "z".repeat(1000)})).unwrap();
-    const ROUNDS: usize = 60;
-    const PER_ROUND: usize = 500;
-    let mut sizes = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        let keys: Vec<String> = (0..PER_ROUND).map(|i| format!("r{round}-{i}")).collect();
-        let entries: Vec<(&str, Value)> =
-            keys.iter().map(|k| (k.as_str(), value.clone())).collect();
-        store
-            .put_many("short", &entries, Some(Duration::from_millis(50)))
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        sizes.push(std::fs::metadata(&path).unwrap().len());
-    }
-    let written = (ROUNDS * PER_ROUND * 1000) as u64;
-    let early = *sizes[..ROUNDS / 3].iter().max().unwrap();
-    let late = *sizes[2 * ROUNDS / 3..].iter().max().unwrap();
-    eprintln!(
-        "disk: wrote {written} value bytes; file max {early} in the first third, {late} in the last"
-    );
     // redb grows its file by doubling a region; when a busy machine delays one sweep, the live
     // set can outgrow the region once. One doubling is allowed, steady growth is not: a store that
     // kept expired entries would reach about three times its early size by the last third.
-    assert!(
-        late <= 2 * early + (1 << 20),
-        "the file keeps growing: {early} bytes early, {late} late ({sizes:?})"
-    );
-    assert!(
-        late * 4 < written,
-        "the file holds most of what was written: {late} of {written}"
-    );
-    // The sweeper removed the expired entries: nothing much is left to cull.
+    let growth = Growth { num: 2, den: 1 };
+    short_ttl_writes_stay_bounded("disk", &store, 60, growth, || async {
+        std::fs::metadata(&path).unwrap().len()
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let left = store.cull().await.unwrap();
-    assert!(left <= PER_ROUND, "{left} expired entries were never swept");
+    at_most_one_batch_left("disk", &store).await;
 }

@@ -24,6 +24,7 @@
 //! Expiry cases use TTLs of at most one second and wait at most about 1.3 s.
 
 pub mod arbitrary;
+pub mod bounded;
 pub mod cases;
 pub mod crash;
 pub mod python;
