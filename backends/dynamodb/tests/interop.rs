@@ -7,26 +7,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use interop::rich;
 use serde_json::json;
-use stowage_core::testkit::{obj, unique};
-use stowage_core::{KeyValueStore, Value};
-
-fn rich() -> serde_json::Value {
-    json!({
-        "s": "é😀\n\"q\"", "i": 42, "big": 1_099_511_627_776_i64, "f": 2.5, "neg": -1,
-        "b": true, "n": null, "arr": [1, "x", {"y": []}], "o": {"nested": {"deep": "v"}}, "e": {}
-    })
-}
-
-/// Python truncates the `ttl` attribute to whole seconds and lets it win on read, so its
-/// remaining TTL may be up to a second short.
-fn assert_ttl_near(got: Option<f64>, set: f64) {
-    let got = got.expect("a remaining TTL");
-    assert!(
-        got <= set && got > set - 15.0,
-        "remaining {got}s for a TTL of {set}s"
-    );
-}
+use stowage_core::KeyValueStore;
+use stowage_core::testkit::{interop, obj, unique};
 
 fn args(table: &str, collection: &str, extra: serde_json::Value) -> serde_json::Value {
     let mut a = json!({"endpoint": common::endpoint(), "table": table, "collection": collection});
@@ -41,76 +25,15 @@ async fn python_writes_stowage_reads() {
     let table = common::unique_table();
     let c = unique("py-writes");
     // Python creates the table here; Stowage then verifies it.
-    common::run_python(
-        "write",
-        args(
-            &table,
-            &c,
-            json!({"entries": [
-                {"key": "with-ttl", "value": rich(), "ttl": 300.0},
-                {"key": "forever", "value": {"a": 1}, "ttl": null},
-                {"key": "ключ🔑", "value": {"unicode": "ключ"}, "ttl": 100.0},
-                {"key": "short", "value": {"gone": true}, "ttl": 0.5},
-            ]}),
-        ),
-    )
-    .await;
-    common::run_python(
-        "write",
-        args(
-            &table,
-            &c,
-            json!({"many": true, "entries": [
-                {"key": "m1", "value": {"m": 1}, "ttl": 200.0},
-                {"key": "m2", "value": {"m": 2}, "ttl": 200.0},
-            ]}),
-        ),
-    )
-    .await;
+    for payload in interop::python_writes() {
+        common::run_python("write", args(&table, &c, payload)).await;
+    }
     let store = common::config(&table)
         .create_table(false)
         .build()
         .await
         .unwrap();
-
-    let entry = store.ttl(&c, "with-ttl").await.unwrap().expect("entry");
-    assert_eq!(entry.value.to_map(), obj(rich()).to_map());
-    assert_ttl_near(entry.remaining_ttl().map(|d| d.as_secs_f64()), 300.0);
-    assert!(entry.created_at.is_some());
-    assert_eq!(
-        store
-            .ttl(&c, "forever")
-            .await
-            .unwrap()
-            .expect("entry")
-            .expires_at,
-        None
-    );
-    let got = store
-        .ttl_many(&c, &["ключ🔑", "m1", "m2", "absent"])
-        .await
-        .unwrap();
-    assert_eq!(got[0].as_ref().unwrap().value.to_map()["unicode"], "ключ");
-    assert_ttl_near(
-        got[0]
-            .as_ref()
-            .unwrap()
-            .remaining_ttl()
-            .map(|d| d.as_secs_f64()),
-        100.0,
-    );
-    for (i, e) in got[1..3].iter().enumerate() {
-        let e = e.as_ref().expect("put_many entry");
-        assert_eq!(e.value.to_map()["m"], i + 1);
-        assert_ttl_near(e.remaining_ttl().map(|d| d.as_secs_f64()), 200.0);
-    }
-    assert!(got[3].is_none());
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(store.get(&c, "short").await.unwrap(), None);
-    let mut keys = store.keys(&c).await.unwrap();
-    keys.sort();
-    assert_eq!(keys, ["forever", "m1", "m2", "with-ttl", "ключ🔑"]);
-    assert!(store.delete(&c, "forever").await.unwrap());
+    interop::stowage_reads_what_python_wrote(&store, &c).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,65 +41,12 @@ async fn stowage_writes_python_reads() {
     let table = common::unique_table();
     let store = common::config(&table).build().await.unwrap();
     let c = unique("rs-writes");
-    store
-        .put(&c, "with-ttl", obj(rich()), Some(Duration::from_secs(300)))
-        .await
-        .unwrap();
-    store
-        .put(&c, "forever", obj(json!({"a": 1})), None)
-        .await
-        .unwrap();
-    store
-        .put(
-            &c,
-            "short",
-            obj(json!({"gone": true})),
-            Some(Duration::from_millis(500)),
-        )
-        .await
-        .unwrap();
-    let many: Vec<(&str, Value)> = vec![
-        ("m1", obj(json!({"m": 1}))),
-        ("ключ🔑", obj(json!({"m": 2}))),
-    ];
-    store
-        .put_many(&c, &many, Some(Duration::from_secs(200)))
-        .await
-        .unwrap();
-    common::run_python(
-        "write",
-        args(
-            &table,
-            &c,
-            json!({"entries": [{"key": "overwritten", "value": {"v": "python"}, "ttl": 60.0}]}),
-        ),
-    )
-    .await;
-    store
-        .put(&c, "overwritten", obj(json!({"v": "rust"})), None)
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-
-    let read = common::run_python(
-        "read",
-        args(&table, &c, json!({"keys": ["with-ttl", "forever", "short", "m1", "ключ🔑", "overwritten", "absent"]})),
-    )
-    .await;
-    let read = read.as_array().expect("a list");
-    assert_eq!(read[0]["value"], rich());
-    assert_ttl_near(read[0]["ttl"].as_f64(), 300.0);
-    assert_eq!(read[1], json!({"value": {"a": 1}, "ttl": null}));
-    assert!(
-        read[2].is_null(),
-        "expired entry read by Python: {}",
-        read[2]
-    );
-    assert_eq!(read[3]["value"], json!({"m": 1}));
-    assert_ttl_near(read[3]["ttl"].as_f64(), 200.0);
-    assert_eq!(read[4]["value"], json!({"m": 2}));
-    assert_eq!(read[5], json!({"value": {"v": "rust"}, "ttl": null}));
-    assert!(read[6].is_null());
+    interop::stowage_writes(&store, &c).await;
+    // An entry Python wrote with a TTL, overwritten by Stowage without one, never expires.
+    common::run_python("write", args(&table, &c, interop::python_overwrite())).await;
+    interop::stowage_overwrites(&store, &c).await;
+    let read = common::run_python("read", args(&table, &c, interop::python_reads())).await;
+    interop::check_what_python_read(&read);
 }
 
 /// Attribute names and types of a stored item, and the member names of its envelope.

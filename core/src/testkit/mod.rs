@@ -27,6 +27,7 @@ pub mod arbitrary;
 pub mod bounded;
 pub mod cases;
 pub mod crash;
+pub mod interop;
 pub mod python;
 
 use std::future::Future;
