@@ -8,7 +8,7 @@ use std::process::Stdio;
 use serde_json::{Value as Json, json};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use common::{RawClient, example_server, proxy_binary};
+use common::{RawClient, example_server, proxy_binary, tempdir};
 
 struct Running {
     child: Child,
@@ -268,13 +268,20 @@ async fn numbers_beyond_64_bits_never_share_a_key() {
     p.finish().await;
 }
 
-#[tokio::test]
-async fn a_namespace_option_is_checked() {
-    let out = Command::new(proxy_binary())
-        .args(["--namespace", "a.b", "--", "/bin/false"])
+/// Run the proxy with `options` in front of `/bin/false` and wait for it to end (they are
+/// expected to be refused before the server starts).
+async fn run_refusing(options: &[&str]) -> std::process::Output {
+    Command::new(proxy_binary())
+        .args(options)
+        .args(["--", "/bin/false"])
         .output()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_namespace_option_is_checked() {
+    let out = run_refusing(&["--namespace", "a.b"]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("namespace"));
 }
@@ -296,11 +303,7 @@ async fn help_and_errors_never_show_a_secret_from_the_store_url() {
         "mongodb://user:hunter2-secret@127.0.0.1:1/db",
         "dynamodb://t?endpoint=http://127.0.0.1:1&secret_access_key=hunter2-secret%zz",
     ] {
-        let out = Command::new(proxy_binary())
-            .args(["--store", url, "--", "/bin/false"])
-            .output()
-            .await
-            .unwrap();
+        let out = run_refusing(&["--store", url]).await;
         assert!(!out.status.success(), "{url}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.is_empty());
@@ -316,12 +319,7 @@ async fn bad_options_are_refused_before_the_server_starts() {
         &["--no-cache", "initialize"][..],
         &["--store", "redis://127.0.0.1:1/"][..],
     ] {
-        let out = Command::new(proxy_binary())
-            .args(args)
-            .args(["--", "/bin/false"])
-            .output()
-            .await
-            .unwrap();
+        let out = run_refusing(args).await;
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.is_empty(), "{args:?}");
@@ -337,19 +335,6 @@ async fn a_command_that_cannot_start_is_reported() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start /nonexistent/server"));
-}
-
-fn tempdir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "stowage-proxy-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Whether process `pid` is gone (or a zombie nobody reaped yet).
@@ -384,6 +369,18 @@ async fn read_pid(path: &std::path::Path) -> String {
     panic!("{} was never written", path.display());
 }
 
+/// The proxy (memory store) in front of a "server" that is the shell script `script`.
+fn proxy_over_script(script: &str) -> Child {
+    Command::new(proxy_binary())
+        .args(["--store", "memory://", "--", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn the_proxy_ends_after_its_client_even_if_the_server_and_its_child_hold_on() {
@@ -394,14 +391,7 @@ async fn the_proxy_ends_after_its_client_even_if_the_server_and_its_child_hold_o
         "sleep 300 & echo $! > {}; exec sleep 300",
         pidfile.display()
     );
-    let mut proxy = Command::new(proxy_binary())
-        .args(["--store", "memory://", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut proxy = proxy_over_script(&script);
     let grandchild = read_pid(&pidfile).await;
     drop(proxy.stdin.take());
     let ended = tokio::time::timeout(std::time::Duration::from_secs(60), proxy.wait()).await;
@@ -422,14 +412,7 @@ async fn sigterm_stops_the_proxy_and_its_server() {
     let dir = tempdir("term");
     let pidfile = dir.join("server.pid");
     let script = format!("echo $$ > {}; exec sleep 300", pidfile.display());
-    let mut proxy = Command::new(proxy_binary())
-        .args(["--store", "memory://", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut proxy = proxy_over_script(&script);
     let server = read_pid(&pidfile).await;
     let status = Command::new("kill")
         .args(["-TERM", &proxy.id().unwrap().to_string()])
@@ -443,25 +426,12 @@ async fn sigterm_stops_the_proxy_and_its_server() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A unique value for the server's environment, so each test run has namespaces of its own
-/// on a shared store.
-fn run_id() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
 const SERVER_NAME: &str = r#"{"name":"server_name"}"#;
 
 /// Two proxies of two servers, then a second proxy of the first server, on one store: no
 /// answer crosses servers, and the two proxies of one server share theirs.
 async fn two_servers_share_a_store(store_env: (&str, &str)) {
-    let run = run_id();
+    let run = stowage_core::testkit::unique("run");
     let env = |name: &'static str| {
         vec![
             store_env,
@@ -484,6 +454,12 @@ async fn two_servers_share_a_store(store_env: (&str, &str)) {
             .map(str::to_owned)
     };
     assert_ne!(namespace(&github_stats), namespace(&files_stats));
+    for stats in [&github_stats, &files_stats] {
+        assert!(
+            !stats.contains("in memory"),
+            "the store was not shared: {stats}"
+        );
+    }
     assert!(
         github_stats.contains("tools/call: 1 hits, 1 misses, 1 stores"),
         "{github_stats}"

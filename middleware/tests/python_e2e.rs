@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
-use common::{example_server, proxy_binary, py_file, python};
+use common::{example_server, proxy_binary, py_file, python, tempdir};
 
 /// Run `mcp_client.py` with `lib` against `server` (a command line) and return its results.
 fn run_client(lib: &str, calls: &Json, server: &[String], env: &[(&str, &str)]) -> Vec<Json> {
@@ -116,7 +116,7 @@ fn fastmcp_client_through_the_proxy_to_a_wrapped_rmcp_server() {
 }
 
 fn proxy_in_front_of_fastmcp(lib: &str) {
-    let dir = tempdir();
+    let dir = tempdir("e2e");
     let log = dir.join("runs.log");
     let server = [
         proxy_binary().display().to_string(),
@@ -174,7 +174,7 @@ fn runs(log: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn a_destructive_tool_behind_the_proxy_runs_every_time() {
-    let dir = tempdir();
+    let dir = tempdir("e2e");
     let log = dir.join("runs.log");
     let calls = json!([
         tool("send_email", r#"{"to": "ada@example.com"}"#),
@@ -196,7 +196,7 @@ fn a_destructive_tool_behind_the_proxy_runs_every_time() {
 }
 
 fn a_tool_that_elicits_behind_the_proxy_runs_every_time_in(mode: &str) {
-    let dir = tempdir();
+    let dir = tempdir("e2e");
     let log = dir.join("runs.log");
     let calls = json!([tool("which_env", "{}"), tool("which_env", "{}")]);
     let results = run_client_in(
@@ -220,17 +220,4 @@ fn a_tool_that_elicits_behind_the_proxy_runs_every_time_in(mode: &str) {
 #[test]
 fn a_tool_that_elicits_behind_the_proxy_runs_every_time() {
     a_tool_that_elicits_behind_the_proxy_runs_every_time_in("legacy");
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "stowage-mcp-e2e-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

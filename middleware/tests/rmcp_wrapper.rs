@@ -25,54 +25,12 @@ use server::{BLOB_URI, Counters, SlowServer};
 
 const DELAY: Duration = Duration::from_millis(200);
 
-/// A wrapped slow server on one end of a pipe; the rmcp client on the other.
-async fn connect(
-    policy: CachePolicy,
-) -> (RunningService<RoleClient, ()>, Arc<Counters>, ResponseCache) {
-    let server = SlowServer::new(DELAY);
-    let counters = server.counters.clone();
-    let cache = ResponseCache::new(stowage_memory::MemoryStore::new(), policy).unwrap();
-    let wrapped = CachingHandler::new(server, cache.clone());
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        let running = wrapped.serve(server_io).await.expect("server starts");
-        let _ = running.waiting().await;
-    });
-    let client = ().serve(client_io).await.expect("client connects");
-    // rmcp's own client-side cache (on by default since 3.10) would hide what the server and
-    // the wrapper do: every answer these tests see comes from the wrapped server.
-    client
-        .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
-        .await;
-    (client, counters, cache)
-}
-
-/// A wrapped slow server on one end of a pipe; a hand-written client on the other.
-async fn connect_raw(
-    policy: CachePolicy,
-) -> (
-    RawClient<
-        tokio::io::ReadHalf<tokio::io::DuplexStream>,
-        tokio::io::WriteHalf<tokio::io::DuplexStream>,
-    >,
-    Arc<Counters>,
-    ResponseCache,
-) {
-    connect_raw_with(policy, false).await
-}
-
-/// Like [`connect_raw`]; with `watched`, the server's transport is a `WatchedTransport`.
-async fn connect_raw_with(
+/// A wrapped slow server serving on one end of a pipe (over a `WatchedTransport` when
+/// `watched`); returns the other end.
+fn serve_wrapped(
     policy: CachePolicy,
     watched: bool,
-) -> (
-    RawClient<
-        tokio::io::ReadHalf<tokio::io::DuplexStream>,
-        tokio::io::WriteHalf<tokio::io::DuplexStream>,
-    >,
-    Arc<Counters>,
-    ResponseCache,
-) {
+) -> (tokio::io::DuplexStream, Arc<Counters>, ResponseCache) {
     let server = SlowServer::new(DELAY);
     let counters = server.counters.clone();
     let cache = ResponseCache::new(stowage_memory::MemoryStore::new(), policy).unwrap();
@@ -90,6 +48,40 @@ async fn connect_raw_with(
         };
         let _ = running.waiting().await;
     });
+    (client_io, counters, cache)
+}
+
+/// A wrapped slow server on one end of a pipe; the rmcp client on the other.
+async fn connect(
+    policy: CachePolicy,
+) -> (RunningService<RoleClient, ()>, Arc<Counters>, ResponseCache) {
+    let (client_io, counters, cache) = serve_wrapped(policy, false);
+    let client = ().serve(client_io).await.expect("client connects");
+    // rmcp's own client-side cache (on by default since 3.10) would hide what the server and
+    // the wrapper do: every answer these tests see comes from the wrapped server.
+    client
+        .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
+        .await;
+    (client, counters, cache)
+}
+
+/// A hand-written client on one end of a pipe.
+type Raw = RawClient<
+    tokio::io::ReadHalf<tokio::io::DuplexStream>,
+    tokio::io::WriteHalf<tokio::io::DuplexStream>,
+>;
+
+/// A wrapped slow server on one end of a pipe; a hand-written client on the other.
+async fn connect_raw(policy: CachePolicy) -> (Raw, Arc<Counters>, ResponseCache) {
+    connect_raw_with(policy, false).await
+}
+
+/// Like [`connect_raw`]; with `watched`, the server's transport is a `WatchedTransport`.
+async fn connect_raw_with(
+    policy: CachePolicy,
+    watched: bool,
+) -> (Raw, Arc<Counters>, ResponseCache) {
+    let (client_io, counters, cache) = serve_wrapped(policy, watched);
     let (r, w) = tokio::io::split(client_io);
     let mut client = RawClient::new(r, w);
     client.initialize().await;

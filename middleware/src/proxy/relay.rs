@@ -261,6 +261,10 @@ where
 
 async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
     let cache = &proxy.cache;
+    if !waiting.tools_list && waiting.ticket.is_none() {
+        // Neither stored nor learned from: the answer is only relayed, never parsed.
+        return;
+    }
     let json = msg
         .result
         .and_then(|r| serde_json::from_str::<Json>(r.get()).ok());

@@ -112,3 +112,12 @@ pub fn py_file(name: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// A fresh directory under the system's temporary directory, named after `tag` and unique to
+/// this call.
+pub fn tempdir(tag: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(stowage_core::testkit::unique(&format!("stowage-mcp-{tag}")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
