@@ -340,23 +340,37 @@ mod encrypted {
             Err(e) => return Err(io_error("read the cache key", path, e)),
         }
         let text = FernetKey::generate_text();
+        // Written in full to a file of this call's own, then published under `path` in one
+        // step (a hard link never replaces an existing file): a process starting at the same
+        // moment sees no key or a whole one, never a half-written one.
+        let draft = draft_path(path);
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                file.write_all(text.as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| io_error("write the cache key", path, e))?;
-                Ok(text)
-            }
-            // Another process created it first: use theirs.
+        let written = options.open(&draft).and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        });
+        let published = written.and_then(|()| std::fs::hard_link(&draft, path));
+        let _ = std::fs::remove_file(&draft);
+        match published {
+            Ok(()) => Ok(text),
+            // Another process published one first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 read_key(path).map_err(|e| io_error("read the cache key", path, e))
             }
             Err(e) => Err(io_error("create the cache key", path, e)),
         }
+    }
+
+    /// A scratch name beside `path`, unique to this call (process id and a counter).
+    fn draft_path(path: &Path) -> std::path::PathBuf {
+        static DRAFTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = DRAFTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut name = path.file_name().unwrap_or_default().to_owned();
+        name.push(format!(".{}.{n}.draft", std::process::id()));
+        path.with_file_name(name)
     }
 
     fn read_key(path: &Path) -> std::io::Result<Zeroizing<String>> {

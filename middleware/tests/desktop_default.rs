@@ -2,27 +2,17 @@
 //! Linux from a directory, as macOS and Windows would build it in their data directory.
 #![cfg(feature = "desktop")]
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::tempdir;
 use stowage_core::{ErrorKind, Value};
 use stowage_mcp::Namespace;
 use stowage_mcp::defaults::{self, Platform, StoreChoice};
 
 fn ns(name: &str) -> Namespace {
     Namespace::new(name).unwrap()
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "stowage-mcp-desktop-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[tokio::test]
@@ -195,4 +185,25 @@ fn the_cache_dir_variable_picks_encrypted_disk_stores_on_any_platform() {
         defaults::choose(Platform::Linux, &with_url).unwrap(),
         StoreChoice::Url("memory://".into())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_starting_at_once_all_get_the_key_whole() {
+    // The first start on a machine: several proxies create the key file at the same moment.
+    // Each must read a whole key (a half-written one would make it refuse the disk store).
+    for round in 0..30 {
+        let dir = tempdir("key-race");
+        let opens = (0..8).map(|i| {
+            let dir = dir.clone();
+            tokio::spawn(async move {
+                defaults::open_encrypted_disk(&dir, &ns(&format!("server{i}"))).await
+            })
+        });
+        for opened in futures::future::join_all(opens).await {
+            if let Err(e) = opened.unwrap() {
+                panic!("round {round}: {e}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
