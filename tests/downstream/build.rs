@@ -11,7 +11,10 @@ const EXAMPLES: [(&str, &str); 2] = [
 ];
 
 fn main() {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    // Read at run time, not baked in with `env!`: the build directory is shared between checkouts,
+    // and cargo reuses a build script compiled in another one.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let readme = Path::new(&manifest_dir).join("../../README.md");
     println!("cargo::rerun-if-changed={}", readme.display());
     let text = fs::read_to_string(&readme).expect("the workspace README");
     let out = env::var("OUT_DIR").expect("OUT_DIR");
