@@ -34,6 +34,9 @@ pub enum Expiry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
+    /// `put_if_absent(collection, key, value, ttl)` inserts atomically, only when no live entry
+    /// holds the key.
+    pub put_if_absent: bool,
     /// `keys(collection)` lists every live key of a collection.
     pub keys: bool,
     /// `collections()` lists every collection holding live keys.
@@ -69,6 +72,7 @@ impl Capabilities {
     /// A store with no optional capabilities, no name limits, and the given expiry model.
     pub const fn new(expiry: Expiry) -> Self {
         Capabilities {
+            put_if_absent: false,
             keys: false,
             collections: false,
             destroy_collection: false,
@@ -84,6 +88,7 @@ impl Capabilities {
     /// A store with every optional capability.
     pub const fn all(expiry: Expiry) -> Self {
         Capabilities::new(expiry)
+            .with_put_if_absent(true)
             .with_keys(true)
             .with_collections(true)
             .with_destroy_collection(true)
@@ -91,6 +96,8 @@ impl Capabilities {
             .with_cull(true)
     }
 
+    setter!(/// Set [`Capabilities::put_if_absent`].
+        with_put_if_absent, put_if_absent: bool);
     setter!(/// Set [`Capabilities::keys`].
         with_keys, keys: bool);
     setter!(/// Set [`Capabilities::collections`].

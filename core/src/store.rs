@@ -29,7 +29,8 @@ use crate::value::Value;
 /// - Batch reads keep the order of the keys asked for, with `None` for misses; a batch with a bad
 ///   name writes nothing.
 /// - `delete` says whether a live entry was removed; `delete_many` counts them.
-/// - Optional operations (`keys`, `collections`, `destroy_collection`, `destroy`, `cull`) are
+/// - Optional operations (`put_if_absent`, `keys`, `collections`, `destroy_collection`,
+///   `destroy`, `cull`) are
 ///   complete when the matching [`Capabilities`] flag is set, and return an
 ///   [`Unsupported`](crate::ErrorKind::Unsupported) error otherwise.
 /// - Stores are `Send + Sync`; concurrent calls are safe and each call is atomic per key.
@@ -81,6 +82,37 @@ pub trait KeyValueStore: Send + Sync + Debug {
         entries: &[(&str, Value)],
         ttl: Option<Duration>,
     ) -> Result<()>;
+
+    /// Store `value` under `key` only when no live entry holds it (absent, or expired), expiring
+    /// after `ttl`; `true` when it stored, `false` when a live entry was there and is kept as it
+    /// was (capability `put_if_absent`).
+    ///
+    /// Atomic: of any number of callers racing on one key — tasks, or processes sharing the
+    /// engine — exactly one gets `true`. The building block for locks with a lease (the TTL) and
+    /// for allocating unique ids.
+    ///
+    /// ```
+    /// # async fn demo(store: std::sync::Arc<dyn stowage_core::KeyValueStore>) -> stowage_core::Result<()> {
+    /// use std::time::Duration;
+    /// use stowage_core::Value;
+    ///
+    /// let lease = Some(Duration::from_secs(30));
+    /// let me = Value::from_json(r#"{"holder":"worker-1"}"#)?;
+    /// if store.put_if_absent("locks", "refresh", me, lease).await? {
+    ///     // This caller holds the lock until it deletes the key or the lease runs out.
+    /// }
+    /// # Ok(()) }
+    /// ```
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let _ = (collection, key, value, ttl);
+        Err(Error::unsupported("put_if_absent"))
+    }
 
     /// Remove `key`; `true` when a live entry was removed.
     async fn delete(&self, collection: &str, key: &str) -> Result<bool>;
@@ -208,6 +240,9 @@ macro_rules! __store_impl {
             $crate::__store_impl!(@fwd ($($how)+) put_many<'life1, 'life2, 'life3>(
                 collection: &'life1 str, entries: &'life2 [(&'life3 str, $crate::Value)],
                 ttl: Option<::std::time::Duration>) -> ());
+            $crate::__store_impl!(@fwd ($($how)+) put_if_absent<'life1, 'life2>(
+                collection: &'life1 str, key: &'life2 str, value: $crate::Value,
+                ttl: Option<::std::time::Duration>) -> bool);
             $crate::__store_impl!(@fwd ($($how)+) delete<'life1, 'life2>(
                 collection: &'life1 str, key: &'life2 str) -> bool);
             $crate::__store_impl!(@fwd ($($how)+) delete_many<'life1, 'life2, 'life3>(

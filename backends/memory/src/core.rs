@@ -196,6 +196,31 @@ impl Engine {
         now: SystemTime,
         expires_at: Option<SystemTime>,
     ) {
+        self.write(collection, key, value, now, expires_at, false);
+    }
+
+    /// Insert only when no live entry holds the key (checked under the shard's write lock);
+    /// whether it inserted. The caller has checked as for [`Engine::insert`].
+    pub(crate) fn insert_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        now: SystemTime,
+        expires_at: Option<SystemTime>,
+    ) -> bool {
+        self.write(collection, key, value, now, expires_at, true)
+    }
+
+    fn write(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        now: SystemTime,
+        expires_at: Option<SystemTime>,
+        only_if_absent: bool,
+    ) -> bool {
         let k = KeyRef { collection, key };
         let idx = self.shard_index(k);
         let cost = entry_cost(collection, key, &value);
@@ -208,6 +233,7 @@ impl Engine {
         };
         let mut shard = self.shards[idx].write();
         let protect = match shard.map.get_full_mut(&k) {
+            Some((_, _, existing)) if only_if_absent && !existing.is_expired(now) => return false,
             Some((i, _, existing)) => {
                 let old_cost = std::mem::replace(existing, slot).cost;
                 self.bytes.fetch_add(cost, Ordering::Relaxed);
@@ -235,6 +261,7 @@ impl Engine {
         if self.over_budget() {
             self.evict_elsewhere(idx, now);
         }
+        true
     }
 
     /// Evict from shards other than `home` until within budget or nothing more can go.

@@ -228,6 +228,26 @@ impl KeyValueStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let check = || {
+            self.caps.check_collection(collection)?;
+            rules::check_ttl(ttl)?;
+            self.check_entry(collection, key, &value)
+        };
+        check().map_err(ctx("put_if_absent", collection))?;
+        let now = SystemTime::now();
+        let expires_at = rules::expires_at(now, ttl);
+        Ok(self
+            .engine
+            .insert_if_absent(collection, key, value, now, expires_at))
+    }
+
     async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
         self.caps
             .check(collection, key)

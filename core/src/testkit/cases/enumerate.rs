@@ -151,7 +151,9 @@ pub async fn cull_removes_expired_entries(store: Store) {
 pub async fn missing_capabilities_say_unsupported(store: Store) {
     let caps = store.capabilities();
     let c = unique("caps");
+    let probe = store.put_if_absent(&c, "probe", obj(json!({})), None);
     let checks = [
+        (caps.put_if_absent, probe.await.err()),
         (caps.keys, store.keys(&c).await.err()),
         (caps.collections, store.collections().await.err()),
         (

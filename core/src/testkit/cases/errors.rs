@@ -48,6 +48,18 @@ pub async fn every_error_names_its_backend_and_operation(store: Store) {
     assert_context(store.delete(&c, "").await, "delete");
     assert_context(store.delete_many("", &["k"]).await, "delete_many");
     let caps = store.capabilities();
+    if caps.put_if_absent {
+        assert_context(
+            store.put_if_absent(&c, "", v.clone(), None).await,
+            "put_if_absent",
+        );
+        assert_context(
+            store
+                .put_if_absent(&c, "k", v.clone(), Some(Duration::ZERO))
+                .await,
+            "put_if_absent",
+        );
+    }
     if caps.keys {
         assert_context(store.keys("").await, "keys");
     }

@@ -8,6 +8,7 @@ pub mod enumerate;
 pub mod errors;
 pub mod expiry;
 pub mod handles;
+pub mod insert;
 pub mod names;
 pub mod values;
 
@@ -64,6 +65,11 @@ macro_rules! __with_conformance_cases {
             names::zero_ttl_is_refused,
             names::negative_and_huge_ttls_are_refused,
             names::bad_batch_writes_nothing,
+            insert::put_if_absent_inserts_only_once,
+            insert::put_if_absent_sees_puts_and_deletes,
+            insert::put_if_absent_replaces_expired_entries,
+            insert::put_if_absent_bad_input_writes_nothing,
+            insert::put_if_absent_race_has_one_winner,
             errors::every_error_names_its_backend_and_operation,
             enumerate::keys_lists_every_key,
             enumerate::keys_of_unknown_collection_is_empty,
