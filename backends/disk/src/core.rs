@@ -114,6 +114,22 @@ impl Engine for Core {
         })
     }
 
+    /// Check and write in one write transaction: redb runs one at a time, so nothing writes the
+    /// key in between.
+    fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, now: SystemTime) -> Result<bool> {
+        self.write(self.durability, |table| {
+            if let Some(old) = table.get(key.as_slice()).map_err(from_redb)?
+                && !binary::decode_header(old.value()).is_ok_and(|h| h.is_expired_at(now))
+            {
+                return Ok(false);
+            }
+            table
+                .insert(key.as_slice(), record.as_slice())
+                .map_err(from_redb)?;
+            Ok(true)
+        })
+    }
+
     /// Remove `keys` in one transaction; the number that held live entries.
     fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
         self.write(self.durability, |table| {

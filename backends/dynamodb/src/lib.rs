@@ -7,6 +7,7 @@ mod config;
 mod connect;
 mod core;
 mod error;
+mod insert;
 mod item;
 mod store;
 mod table;

@@ -179,6 +179,25 @@ impl KeyValueStore for DynamoStore {
         .map_err(ctx("put", collection))
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let now = SystemTime::now();
+        let item = (|| {
+            self.inner.caps.check(collection, key)?;
+            self.inner.caps.check_value(value.len(), ttl)?;
+            item::encode_item(collection, key, &value, now, rules::expires_at(now, ttl))
+        })()
+        .map_err(ctx("put_if_absent", collection))?;
+        self.within(self.insert_if_absent(collection, key, item))
+            .await
+            .map_err(ctx("put_if_absent", collection))
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use futures::{StreamExt, TryStreamExt};
 use mongodb::Collection;
-use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf, cstr, doc};
+use mongodb::bson::{Bson, DateTime, Document, RawArrayBuf, RawDocumentBuf, cstr, doc};
 use stowage_core::{Entry, Error, ErrorKind, Result, Value};
 
 use crate::document::{self};
@@ -31,9 +31,20 @@ impl MongoStore {
         &self,
         fut: impl Future<Output = mongodb::error::Result<T>>,
     ) -> Result<T> {
+        self.call_coded(fut).await.map_err(|(_, e)| e)
+    }
+
+    /// [`call`](Self::call), with the server's error code beside the error: the conversion drops
+    /// the driver's error when its text quotes stored values (a duplicate key does), so the code
+    /// is taken first.
+    pub(crate) async fn call_coded<T>(
+        &self,
+        fut: impl Future<Output = mongodb::error::Result<T>>,
+    ) -> std::result::Result<T, (Option<i32>, Error)> {
         match tokio::time::timeout(self.inner.timeout, fut).await {
-            Ok(result) => result.map_err(error::convert),
-            Err(_) => Err(error::timed_out(self.inner.timeout)),
+            Ok(Ok(t)) => Ok(t),
+            Ok(Err(e)) => Err((error::code(&e), error::convert(e))),
+            Err(_) => Err((None, error::timed_out(self.inner.timeout))),
         }
     }
 
@@ -92,10 +103,13 @@ impl MongoStore {
         }
         let coll = self.docs(collection);
         for index in document::collection_indexes() {
-            match self.call(coll.create_index(index).into_future()).await {
+            match self
+                .call_coded(coll.create_index(index).into_future())
+                .await
+            {
                 Ok(_) => {}
-                Err(e) if is_index_conflict(&e) => {}
-                Err(e) => return Err(e),
+                Err((Some(code), _)) if INDEX_CONFLICT_CODES.contains(&code) => {}
+                Err((_, e)) => return Err(e),
             }
         }
         self.indexed().insert(collection.to_owned());
@@ -134,16 +148,44 @@ impl MongoStore {
         loop {
             attempt += 1;
             let result = self
-                .call(
+                .call_coded(
                     coll.replace_one(doc! { "key": key }, doc)
                         .upsert(true)
                         .into_future(),
                 )
                 .await;
             match result {
-                Err(e) if attempt < UPSERT_ATTEMPTS && is_duplicate_key(&e) => continue,
-                other => return other.map(drop),
+                Err((Some(DUPLICATE_KEY), _)) if attempt < UPSERT_ATTEMPTS => continue,
+                other => return other.map(drop).map_err(|(_, e)| e),
             }
+        }
+    }
+
+    /// Insert `doc` unless a live document holds `key`, in one `replace_one` upsert whose filter
+    /// matches only an expired document: an expired one is replaced, a missing one inserted, and
+    /// a live one makes the insert collide on the unique `key` index (then `false`). Concurrent
+    /// calls collide the same way, so exactly one inserts.
+    pub(crate) async fn insert_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        doc: &RawDocumentBuf,
+        now: SystemTime,
+    ) -> Result<bool> {
+        let expired =
+            doc! { "key": key, "expires_at": { "$lte": DateTime::from_system_time(now) } };
+        let result = self
+            .call_coded(
+                self.raw_docs(collection)
+                    .replace_one(expired, doc)
+                    .upsert(true)
+                    .into_future(),
+            )
+            .await;
+        match result {
+            Ok(r) => Ok(r.matched_count > 0 || r.upserted_id.is_some()),
+            Err((Some(DUPLICATE_KEY), _)) => Ok(false),
+            Err((_, e)) => Err(e),
         }
     }
 
@@ -308,18 +350,4 @@ impl MongoStore {
             .await?;
         Ok(found.is_some())
     }
-}
-
-pub(crate) fn is_duplicate_key(e: &Error) -> bool {
-    source_code(e) == Some(DUPLICATE_KEY)
-}
-
-pub(crate) fn is_index_conflict(e: &Error) -> bool {
-    source_code(e).is_some_and(|c| INDEX_CONFLICT_CODES.contains(&c))
-}
-
-pub(crate) fn source_code(e: &Error) -> Option<i32> {
-    std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<mongodb::error::Error>())
-        .and_then(error::code)
 }

@@ -186,6 +186,28 @@ impl KeyValueStore for MongoStore {
         .map_err(ctx("put", collection))
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let now = SystemTime::now();
+        let doc = (|| {
+            self.check_collection(collection)?;
+            rules::check_ttl(ttl)?;
+            self.document(collection, key, &value, now, rules::expires_at(now, ttl))
+        })()
+        .map_err(ctx("put_if_absent", collection))?;
+        self.within(async {
+            self.ensure_indexes(collection).await?;
+            self.insert_if_absent(collection, key, &doc, now).await
+        })
+        .await
+        .map_err(ctx("put_if_absent", collection))
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -129,6 +129,34 @@ impl KeyValueStore for RedisStore {
             .map_err(|e| wrap(from_redis(e)))
     }
 
+    /// `SET … NX PX`: Redis expires keys exactly, so an expired entry is already absent. Sent
+    /// once, never retried: a repeated `SET NX` would report its own write as a conflict.
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let wrap = ctx("put_if_absent", collection);
+        let caps = &self.inner.caps;
+        if let Err(e) = caps
+            .check(collection, key)
+            .and_then(|()| caps.check_value(value.len(), ttl))
+        {
+            return Err(wrap(e));
+        }
+        let mut cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
+        cmd.arg("NX");
+        let set: Option<String> = self
+            .inner
+            .conn
+            .query(cmd)
+            .await
+            .map_err(|e| wrap(from_redis(e)))?;
+        Ok(set.is_some())
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -5,8 +5,9 @@
 //! [`binary::physical_key`]) to version-1 binary envelopes ([`binary::encode`]).
 //!
 //! RocksDB has no read-modify-write primitive, so writes take a striped lock on their keys:
-//! `delete` reads the old record to report whether it was live, and a concurrent `put` of the same
-//! key must not slip between that read and the delete.
+//! `delete` reads the old record to report whether it was live, `put_if_absent` reads it to decide
+//! whether to write, and a concurrent `put` of the same key must not slip between the read and the
+//! write.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -167,6 +168,24 @@ impl Engine for Core {
             batch.put(k, v);
         }
         self.db.write_opt(batch, &self.write).map_err(from_rocks)
+    }
+
+    /// Read and write under the key's stripe lock, which every write of the key takes.
+    fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, now: SystemTime) -> Result<bool> {
+        let _held = self.lock(std::iter::once(key.as_slice()));
+        let present = match self.db.get_pinned(&key) {
+            Ok(old) => old.is_some_and(|old| !expired(&old, now)),
+            // A record RocksDB cannot read counts as present, as a damaged one does.
+            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => true,
+            Err(e) => return Err(from_rocks(e)),
+        };
+        if present {
+            return Ok(false);
+        }
+        self.db
+            .put_opt(&key, &record, &self.write)
+            .map_err(from_rocks)?;
+        Ok(true)
     }
 
     /// Remove `keys` atomically; the number that held live entries.

@@ -84,6 +84,25 @@ impl Engine for Core {
         self.settle()
     }
 
+    /// Compare and swap from what was read (nothing, or an expired record) to `record`; when
+    /// another write got in between, read again.
+    fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, now: SystemTime) -> Result<bool> {
+        loop {
+            let current = self.tree.get(&key).map_err(from_sled)?;
+            if current.as_deref().is_some_and(|old| !expired(old, now)) {
+                return Ok(false);
+            }
+            let swapped = self
+                .tree
+                .compare_and_swap(&key, current.as_deref(), Some(record.as_slice()))
+                .map_err(from_sled)?;
+            if swapped.is_ok() {
+                self.settle()?;
+                return Ok(true);
+            }
+        }
+    }
+
     /// Remove `keys`; the number that held live entries.
     fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize> {
         let mut live = 0;

@@ -50,6 +50,10 @@ pub trait Engine: Send + Sync + 'static {
     }
     /// Write every record atomically, with the engine's configured durability.
     fn put_many(&self, records: Vec<Record>) -> Result<()>;
+    /// Write `record` at `key` only when no live entry is there (absent, or expired at `now`; a
+    /// damaged record counts as present), atomically with respect to every other write of the
+    /// engine; whether it wrote. Durability as for [`Engine::put_many`].
+    fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, now: SystemTime) -> Result<bool>;
     /// Remove `keys`; how many of them held live (unexpired) entries.
     fn delete_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<usize>;
     /// The user keys of live entries whose physical keys lie in `[start, end)`.

@@ -33,6 +33,16 @@ use crate::{
 ///         self.0.lock().unwrap().extend(records);
 ///         Ok(())
 ///     }
+///     fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, now: SystemTime) -> Result<bool> {
+///         let mut map = self.0.lock().unwrap();
+///         let live = map.get(&key).is_some_and(|old| {
+///             stowage_core::codec::binary::decode_header(old).is_ok_and(|h| !h.is_expired_at(now))
+///         });
+///         if !live {
+///             map.insert(key, record);
+///         }
+///         Ok(!live)
+///     }
 ///     fn delete_many(&self, keys: &[Vec<u8>], _: SystemTime) -> Result<usize> {
 ///         let mut map = self.0.lock().unwrap();
 ///         Ok(keys.iter().filter(|k| map.remove(*k).is_some()).count())
@@ -255,6 +265,29 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
             .collect();
         self.run("put_many", collection, move |engine| {
             engine.put_many(records)
+        })
+        .await
+    }
+
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.check_put(collection, key, &value, ttl).map_err(ctx(
+            self.backend,
+            "put_if_absent",
+            collection,
+        ))?;
+        let now = SystemTime::now();
+        let (pk, record) = (
+            binary::physical_key(collection, key),
+            Self::record(&value, now, ttl),
+        );
+        self.run("put_if_absent", collection, move |engine| {
+            engine.put_if_absent(pk, record, now)
         })
         .await
     }

@@ -35,6 +35,12 @@ impl Engine for Slow {
         self.map.lock().unwrap().extend(records);
         Ok(())
     }
+    fn put_if_absent(&self, key: Vec<u8>, record: Vec<u8>, _: SystemTime) -> Result<bool> {
+        let mut map = self.map.lock().unwrap();
+        let absent = !map.contains_key(&key);
+        map.entry(key).or_insert(record);
+        Ok(absent)
+    }
     fn delete_many(&self, _: &[Vec<u8>], _: SystemTime) -> Result<usize> {
         Ok(0)
     }
