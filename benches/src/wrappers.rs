@@ -174,7 +174,8 @@ impl RawFernet {
 #[async_trait]
 impl KeyValueStore for RawFernet {
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        // The baseline measures reads and writes; it does not offer the atomic insert.
+        self.inner.capabilities().with_put_if_absent(false)
     }
     async fn get(&self, c: &str, k: &str) -> stowage_core::Result<Option<Value>> {
         self.inner

@@ -84,6 +84,10 @@ impl KeyValueStore for Faulty {
         }
         self.inner.put(c, k, v, t).await
     }
+    async fn put_if_absent(&self, c: &str, k: &str, v: Value, t: Option<Duration>) -> Result<bool> {
+        self.check().await?;
+        self.inner.put_if_absent(c, k, v, t).await
+    }
     async fn put_many(&self, c: &str, e: &[(&str, Value)], t: Option<Duration>) -> Result<()> {
         self.check().await?;
         self.inner.put_many(c, e, t).await

@@ -222,6 +222,17 @@ impl<S: KeyValueStore> KeyValueStore for CompressionStore<S> {
         self.inner.put(collection, key, packed, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let packed = self.pack(&value, self.inner.capabilities().max_value_len)?;
+        self.inner.put_if_absent(collection, key, packed, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

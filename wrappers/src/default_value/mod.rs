@@ -144,6 +144,16 @@ impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
         self.inner.put(collection, key, value, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.inner.put_if_absent(collection, key, value, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -148,6 +148,20 @@ impl<S: KeyValueStore> KeyValueStore for FallbackStore<S> {
         write!(self.put(collection, key, value.clone(), ttl))
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        // The primary only: an insert that moved to the fallback would be atomic there alone,
+        // and two callers could each win in a different store.
+        self.primary
+            .put_if_absent(collection, key, value, ttl)
+            .await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

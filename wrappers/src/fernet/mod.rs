@@ -318,6 +318,17 @@ impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
         self.inner.put(collection, key, sealed, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let sealed = self.seal(&value)?;
+        self.inner.put_if_absent(collection, key, sealed, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

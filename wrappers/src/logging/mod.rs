@@ -276,6 +276,25 @@ impl<S: KeyValueStore> KeyValueStore for LoggingStore<S> {
         r
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let t = Instant::now();
+        let shown = self.values_text([Some(&value)]);
+        let r = self.inner.put_if_absent(collection, key, value, ttl).await;
+        self.log(
+            ("put_if_absent", collection, &[key], t),
+            &r,
+            |inserted| format!("ttl {ttl:?}, inserted {inserted}"),
+            |_| shown,
+        );
+        r
+    }
+
     async fn put_many(
         &self,
         collection: &str,

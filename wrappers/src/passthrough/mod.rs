@@ -266,6 +266,19 @@ impl<S: KeyValueStore> KeyValueStore for PassthroughStore<S> {
         result
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        // The remote decides; the local tier never answers an insert, and forgets the key.
+        let result = self.remote.put_if_absent(collection, key, value, ttl).await;
+        self.forget(collection, &[key]).await;
+        result
+    }
+
     async fn put_many(
         &self,
         collection: &str,

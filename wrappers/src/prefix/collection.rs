@@ -143,6 +143,17 @@ impl<S: KeyValueStore> KeyValueStore for CollectionPrefixStore<S> {
             .await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let collection = self.map("put_if_absent", collection)?;
+        self.inner.put_if_absent(&collection, key, value, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -158,6 +158,17 @@ impl<S: KeyValueStore> KeyValueStore for KeyPrefixStore<S> {
             .await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let key = self.map("put_if_absent", collection, key)?;
+        self.inner.put_if_absent(collection, &key, value, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -163,6 +163,25 @@ impl<S: KeyValueStore> KeyValueStore for ReadOnlyStore<S> {
         }
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        match self.gate("put_if_absent", Some(collection))? {
+            Gate::Open => self.inner.put_if_absent(collection, key, value, ttl).await,
+            // A dropped insert has no honest answer: neither "inserted" nor "already there".
+            Gate::Ignore => Err(Error::new(
+                ErrorKind::ReadOnly,
+                "this store is read-only; an insert cannot be silently dropped",
+            )
+            .with_operation("put_if_absent")
+            .with_collection(collection)),
+        }
+    }
+
     async fn put_many(
         &self,
         collection: &str,

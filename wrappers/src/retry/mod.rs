@@ -6,7 +6,10 @@
 //! starts at [`RetryBuilder::initial_delay`] and is multiplied by
 //! [`RetryBuilder::multiplier`] each time, up to [`RetryBuilder::max_delay`], with random jitter.
 //! Every other error (bad input, corrupted data, decryption failure…) is returned at once. Every
-//! Stowage operation is idempotent, so writes are retried too.
+//! Stowage operation is idempotent, so writes are retried too. `put_if_absent` is not, quite: an
+//! attempt may insert and still fail to answer, so a retry that then finds a live value equal to
+//! its own reports the insert as its own. Give callers racing on a key distinct values (a holder
+//! id), and the one winner stays one.
 //!
 //! **Order with a timeout**: put the [timeout](crate::timeout) *inside* the retry
 //! (`store.layer(timeout).layer(retry)`) so each attempt has its own deadline and a timed-out
@@ -204,6 +207,36 @@ impl<S: KeyValueStore> KeyValueStore for RetryStore<S> {
         ttl: Option<Duration>,
     ) -> Result<()> {
         retry!(self, self.inner.put(collection, key, value.clone(), ttl))
+    }
+
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        // A retry after a failed attempt may find that attempt's own insert (its answer was
+        // lost): a live value equal to this call's then counts as this call's insert.
+        let mut attempt = 0u32;
+        loop {
+            match self
+                .inner
+                .put_if_absent(collection, key, value.clone(), ttl)
+                .await
+            {
+                Ok(false) if attempt > 0 => {
+                    let found = retry!(self, self.inner.get(collection, key))?;
+                    return Ok(found.is_some_and(|found| found.to_map() == value.to_map()));
+                }
+                Err(e) if e.is_retryable() && attempt < self.layer.config.max_retries => {
+                    tracing::debug!(attempt, error = %e, "stowage: retrying");
+                    tokio::time::sleep(self.layer.jittered(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn put_many(

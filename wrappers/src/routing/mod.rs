@@ -135,6 +135,7 @@ impl<S: KeyValueStore> KeyValueStore for RoutingStore<S> {
         for (_, store) in self.routes.iter() {
             let c = store.capabilities();
             caps = caps
+                .with_put_if_absent(caps.put_if_absent && c.put_if_absent)
                 .with_keys(caps.keys && c.keys)
                 .with_collections(caps.collections && c.collections)
                 .with_destroy_collection(caps.destroy_collection && c.destroy_collection)
@@ -178,6 +179,21 @@ impl<S: KeyValueStore> KeyValueStore for RoutingStore<S> {
             .map_err(context(LAYER, "put", collection))?;
         self.target(collection)
             .put(collection, key, value, ttl)
+            .await
+    }
+
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        self.capabilities()
+            .check_value(value.len(), ttl)
+            .map_err(context(LAYER, "put_if_absent", collection))?;
+        self.target(collection)
+            .put_if_absent(collection, key, value, ttl)
             .await
     }
 

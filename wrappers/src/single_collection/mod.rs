@@ -212,6 +212,19 @@ impl<S: KeyValueStore> KeyValueStore for SingleCollectionStore<S> {
         self.inner.put(self.single(), &key, value, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let key = self.map("put_if_absent", collection, key)?;
+        self.inner
+            .put_if_absent(self.single(), &key, value, ttl)
+            .await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

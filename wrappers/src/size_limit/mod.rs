@@ -163,6 +163,27 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
         self.inner.put(collection, key, value, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let wrap = || context(LAYER, "put_if_absent", collection);
+        if !self.limits.admit(&value).map_err(wrap())? {
+            // A skipping limit cannot skip here: `false` would claim a live entry holds the key.
+            return Err(wrap()(Error::new(
+                ErrorKind::ValueTooLarge,
+                format!(
+                    "a value of {} bytes is outside the size limits, and an insert cannot be skipped",
+                    value.len()
+                ),
+            )));
+        }
+        self.inner.put_if_absent(collection, key, value, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -257,6 +257,19 @@ impl<S: KeyValueStore> KeyValueStore for StatsStore<S> {
         })
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let r = self.inner.put_if_absent(collection, key, value, ttl).await;
+        self.count(collection, r, |c, _| {
+            c.puts.fetch_add(1, Relaxed);
+        })
+    }
+
     async fn put_many(
         &self,
         collection: &str,

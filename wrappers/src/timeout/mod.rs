@@ -108,6 +108,21 @@ impl<S: KeyValueStore> KeyValueStore for TimeoutStore<S> {
         deadline!(self, "put", self.inner.put(collection, key, value, ttl))
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        // On a timeout the insert may or may not have happened; the error says only that.
+        deadline!(
+            self,
+            "put_if_absent",
+            self.inner.put_if_absent(collection, key, value, ttl)
+        )
+    }
+
     async fn put_many(
         &self,
         collection: &str,

@@ -176,6 +176,20 @@ impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
         self.inner.put(collection, key, value, ttl).await
     }
 
+    async fn put_if_absent(
+        &self,
+        collection: &str,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let ttl =
+            self.layer
+                .effective_ttl(ttl)
+                .map_err(context(LAYER, "put_if_absent", collection))?;
+        self.inner.put_if_absent(collection, key, value, ttl).await
+    }
+
     async fn put_many(
         &self,
         collection: &str,

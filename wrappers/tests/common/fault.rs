@@ -22,6 +22,8 @@ struct Plan {
     kind: parking_lot::Mutex<Option<ErrorKind>>,
     calls: AtomicU64,
     injected: AtomicU64,
+    /// Inserts whose answer is lost after they reached the store.
+    lose_answers: AtomicU64,
 }
 
 /// Injects faults; clones share the plan and the counters.
@@ -68,6 +70,12 @@ impl FaultLayer {
         self.plan
             .stall_after_ms
             .store(stall.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Let the next `n` `put_if_absent` calls reach the store, then fail them with
+    /// `Unavailable`, as a connection dropped before the answer arrived.
+    pub fn lose_next_answers(&self, n: u64) {
+        self.plan.lose_answers.store(n, Ordering::SeqCst);
     }
 
     /// Calls seen, including failed ones.
@@ -160,6 +168,24 @@ impl<S: KeyValueStore> KeyValueStore for FaultStore<S> {
         self.plan.gate("put").await?;
         let r = self.inner.put(c, k, v, t).await;
         self.plan.after().await;
+        r
+    }
+    async fn put_if_absent(&self, c: &str, k: &str, v: Value, t: Option<Duration>) -> Result<bool> {
+        self.plan.gate("put_if_absent").await?;
+        let r = self.inner.put_if_absent(c, k, v, t).await;
+        self.plan.after().await;
+        let lose = |n: u64| n.checked_sub(1);
+        if self
+            .plan
+            .lose_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, lose)
+            .is_ok()
+        {
+            self.plan.injected.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::new(ErrorKind::Unavailable, "answer lost")
+                .with_backend("fault")
+                .with_operation("put_if_absent"));
+        }
         r
     }
     async fn put_many(&self, c: &str, e: &[(&str, Value)], t: Option<Duration>) -> Result<()> {
