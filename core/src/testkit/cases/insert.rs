@@ -180,3 +180,53 @@ pub async fn put_if_absent_race_has_one_winner(store: Store) {
         assert_eq!(stored.to_map()["task"], tasks[0], "key k{k}");
     }
 }
+
+/// Not a kit case (it needs several handles): separate handles on the same data — separate
+/// clients and connections, as separate processes would hold — race to insert the same keys, and
+/// for each key exactly one caller wins.
+///
+/// ```no_run
+/// # async fn demo(a: stowage_core::testkit::Store, b: stowage_core::testkit::Store) {
+/// stowage_core::testkit::cases::insert::insert_race_across_handles(vec![a, b]).await;
+/// # }
+/// ```
+pub async fn insert_race_across_handles(handles: Vec<Store>) {
+    const TASKS_PER_HANDLE: usize = 4;
+    const KEYS: usize = 8;
+    let c = unique("pia-handles");
+    let mut tasks = Vec::new();
+    for (h, store) in handles.iter().enumerate() {
+        for t in 0..TASKS_PER_HANDLE {
+            let (store, c) = (store.clone(), c.clone());
+            let caller = format!("{h}/{t}");
+            tasks.push(tokio::spawn(async move {
+                let mut won = Vec::new();
+                for k in 0..KEYS {
+                    let value = obj(json!({"caller": caller}));
+                    if store
+                        .put_if_absent(&c, &format!("k{k}"), value, None)
+                        .await
+                        .unwrap()
+                    {
+                        won.push(k);
+                    }
+                }
+                (caller, won)
+            }));
+        }
+    }
+    let mut winners = vec![Vec::new(); KEYS];
+    for task in tasks {
+        let (caller, won) = task.await.expect("racing task");
+        for k in won {
+            winners[k].push(caller.clone());
+        }
+    }
+    for (k, callers) in winners.iter().enumerate() {
+        assert_eq!(callers.len(), 1, "key k{k} was won by {callers:?}");
+        for store in &handles {
+            let stored = store.get(&c, &format!("k{k}")).await.unwrap().unwrap();
+            assert_eq!(stored.to_map()["caller"], callers[0], "key k{k}");
+        }
+    }
+}
