@@ -33,7 +33,7 @@ pub const DEFAULT_POLL: Duration = Duration::from_millis(50);
 /// never written in clear (keys, collection names and expiry stay readable):
 ///
 /// ```
-/// use stowage_core::KeyValueStore;
+/// use stowage_core::KeyValueStoreExt;
 /// use stowage_rmcp::StowageCredentialStore;
 /// use stowage_wrappers::fernet::{FernetKey, FernetLayer};
 ///
