@@ -112,6 +112,7 @@ impl From<stowage_core::Error> for Error {
     }
 }
 
+#[cfg(any(feature = "events-sessions", feature = "auth"))]
 /// The error of a failed `put_if_absent`: a refusal (a wrapper that cannot answer it honestly)
 /// becomes [`Error::PutIfAbsentUnsupported`].
 pub(crate) fn insert_error(error: stowage_core::Error) -> Error {
@@ -122,6 +123,7 @@ pub(crate) fn insert_error(error: stowage_core::Error) -> Error {
     }
 }
 
+#[cfg(any(feature = "events-sessions", feature = "auth"))]
 /// `Err(PutIfAbsentUnsupported)` unless `store` declares the atomic insert.
 pub(crate) fn require_put_if_absent(store: &dyn stowage_core::KeyValueStore) -> Result<(), Error> {
     if store.capabilities().put_if_absent {

@@ -68,7 +68,7 @@ async fn a_corrupted_session_is_an_error_not_a_miss(b: Backend) {
     let id = stowage_core::testkit::unique("session");
     let junk = stowage_core::Value::from_json(r#"{"initialize_params":7}"#).unwrap();
     b.store.put("rmcp_sessions", &id, junk, None).await.unwrap();
-    let error = sessions.load(&id).await.err().expect("an error");
+    let error = sessions.load(&id).await.expect_err("an error");
     assert!(error.to_string().contains("corrupted"), "{error}");
 }
 
