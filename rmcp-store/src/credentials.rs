@@ -220,6 +220,14 @@ pub struct Lease {
 
 impl Lease {
     /// Release the lease now and wait until it is gone (dropping releases it in the background).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let c = stowage_rmcp::StowageCredentialStore::new(stowage_memory::MemoryStore::new(), "k").unwrap();
+    /// c.lock().await.unwrap().release().await.unwrap();
+    /// assert!(c.try_lock().await.unwrap().is_some()); // free again at once
+    /// # }
+    /// ```
     pub async fn release(mut self) -> Result<(), Error> {
         let holder = std::mem::take(&mut self.holder);
         release(&self.store, &self.locks, &self.key, &holder).await
