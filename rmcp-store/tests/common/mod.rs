@@ -1,6 +1,6 @@
 //! Shared helpers of the stowage-rmcp tests: real stores (memory, a redb file in a temporary
-//! directory, a namespace of its own on the test Redis server), and a store that lacks the atomic
-//! insert.
+//! directory, a namespace of its own on the test Redis server and on the test Redis Cluster),
+//! and a store that lacks the atomic insert.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -23,7 +23,10 @@ impl Backend {
     /// have), the same store otherwise (one redb file admits one process at a time).
     pub async fn second_handle(&self) -> DynStore {
         match &self.namespace {
-            Some(ns) => Arc::new(redis_in(ns).await),
+            Some(ns) => match ns.strip_prefix("cluster:") {
+                Some(ns) => Arc::new(cluster_in(ns).await),
+                None => Arc::new(redis_in(ns).await),
+            },
             None => self.store.clone(),
         }
     }
@@ -66,6 +69,31 @@ pub async fn redis_in(namespace: &str) -> stowage_redis::RedisStore {
         .expect("connect to the test Redis server")
 }
 
+/// A Redis Cluster store in `namespace`.
+pub async fn cluster_in(namespace: &str) -> stowage_redis::RedisStore {
+    let url = std::env::var("STOWAGE_TEST_REDIS_CLUSTER_URL").unwrap_or_else(|_| {
+        panic!("STOWAGE_TEST_REDIS_CLUSTER_URL is not set: run scripts/test.sh, which starts it")
+    });
+    stowage_redis::RedisStore::builder()
+        .url(url)
+        .cluster(true)
+        .namespace(namespace)
+        .build()
+        .await
+        .expect("connect to the test Redis Cluster")
+}
+
+pub async fn cluster() -> Backend {
+    let namespace = stowage_core::testkit::unique("rmcp");
+    let store = cluster_in(&namespace).await;
+    Backend {
+        name: "cluster",
+        store: Arc::new(store),
+        namespace: Some(format!("cluster:{namespace}")),
+        _dir: None,
+    }
+}
+
 pub async fn redis() -> Backend {
     let namespace = stowage_core::testkit::unique("rmcp");
     let store = redis_in(&namespace).await;
@@ -92,6 +120,10 @@ macro_rules! on_every_backend {
         mod redis {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() { super::$name($crate::common::redis().await).await })*
+        }
+        mod cluster {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::cluster().await).await })*
         }
     };
 }
