@@ -2,7 +2,9 @@
 //! Fernet-encrypted Redis store, against a loopback token endpoint that rotates refresh tokens
 //! and rejects a used one (`invalid_grant`), as real providers do. Four managers, each on its
 //! own Redis connection, refresh at once: with the guard they take turns, each using the token
-//! the previous one saved, and none is rejected; without it (the control) they collide.
+//! the previous one saved, and none is rejected; without it (the control) they collide. And on
+//! a Fernet-sealed redb file, a refreshed token survives a restart and is never in the file in
+//! clear.
 
 mod common;
 
@@ -99,7 +101,9 @@ fn credentials(access: &str, refresh: &str) -> StoredCredentials {
         "client_id": "client-1",
         "token_response": {"access_token": access, "token_type": "bearer",
                            "refresh_token": refresh, "expires_in": 3600},
-        "granted_scopes": []
+        "granted_scopes": [],
+        // Received long ago: expired, so the next use refreshes it.
+        "token_received_at": 1_000u64
     }))
     .unwrap()
 }
@@ -132,6 +136,27 @@ async fn sealed(namespace: &str, key: &str) -> DynStore {
     Arc::new(common::redis_in(namespace).await.layer(layer))
 }
 
+/// An OAuth client of the MCP server at `base`, its authorization server at the same place.
+async fn manager(base: &str) -> AuthorizationManager {
+    let mut manager = AuthorizationManager::new(format!("{base}/mcp"))
+        .await
+        .unwrap();
+    manager.set_metadata(
+        serde_json::from_value::<AuthorizationMetadata>(json!({
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+        }))
+        .unwrap(),
+    );
+    manager
+        .configure_client(OAuthClientConfig::new(
+            "client-1",
+            "http://127.0.0.1/callback",
+        ))
+        .unwrap();
+    manager
+}
+
 /// Four managers refresh at once; what each got, and what the provider saw.
 async fn race(guarded: bool) -> (Vec<Result<(), AuthError>>, Provider, String, DynStore) {
     let provider = Arc::new(Mutex::new(Provider {
@@ -153,22 +178,7 @@ async fn race(guarded: bool) -> (Vec<Result<(), AuthError>>, Provider, String, D
         let store = StowageCredentialStore::new(sealed(&namespace, &key).await, &base)
             .unwrap()
             .with_wait(Duration::from_secs(30), Duration::from_millis(10));
-        let mut manager = AuthorizationManager::new(format!("{base}/mcp"))
-            .await
-            .unwrap();
-        manager.set_metadata(
-            serde_json::from_value::<AuthorizationMetadata>(json!({
-                "authorization_endpoint": format!("{base}/authorize"),
-                "token_endpoint": format!("{base}/token"),
-            }))
-            .unwrap(),
-        );
-        manager
-            .configure_client(OAuthClientConfig::new(
-                "client-1",
-                "http://127.0.0.1/callback",
-            ))
-            .unwrap();
+        let mut manager = manager(&base).await;
         if guarded {
             manager.set_credential_store(store);
         } else {
@@ -209,4 +219,54 @@ async fn control_without_the_guard_concurrent_refreshes_collide() {
         .filter(|r| matches!(r, Err(AuthError::TokenRefreshRejected(_))))
         .count();
     assert!(rejected > 0 && provider.rejected > 0, "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_fernet_disk_refreshed_credentials_survive_a_restart_and_never_touch_the_file_in_clear()
+{
+    let provider = Arc::new(Mutex::new(Provider {
+        valid_refresh: "refresh-0".into(),
+        ..Provider::default()
+    }));
+    let base = format!(
+        "http://127.0.0.1:{}",
+        token_endpoint(provider.clone()).await
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.redb");
+    let key = FernetKey::generate_text();
+    let open = |path: &std::path::Path| {
+        let disk = stowage_disk::DiskStore::open(path).unwrap();
+        let layer = FernetLayer::builder()
+            .key(FernetKey::from_base64(&key).unwrap())
+            .build()
+            .unwrap();
+        (disk.clone(), disk.layer(layer))
+    };
+    {
+        let (disk, sealed) = open(&path);
+        let store = StowageCredentialStore::new(sealed, &base).unwrap();
+        store
+            .save(credentials("access-0", "refresh-0"))
+            .await
+            .unwrap();
+        let mut client = manager(&base).await;
+        client.set_credential_store(store);
+        // The stored token has expired: the manager refreshes it and saves the new one.
+        assert_eq!(client.get_access_token().await.unwrap(), "access-1");
+        disk.flush().await.unwrap();
+    } // the process ends: store and manager dropped, the file closed
+    let bytes = std::fs::read(&path).unwrap();
+    for secret in [&b"access-"[..], b"refresh-"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "a token in clear in the file"
+        );
+    }
+    let (_disk, sealed) = open(&path);
+    let mut client = manager(&base).await;
+    client.set_credential_store(StowageCredentialStore::new(sealed, &base).unwrap());
+    assert_eq!(client.get_access_token().await.unwrap(), "access-1");
+    // Served from the store: no second token request.
+    assert_eq!(provider.lock().issued, 1);
 }
