@@ -4,7 +4,8 @@
 //!   (`Arc<dyn KeyValueStore>` is a store too).
 //! - [`Value`]: an immutable, cheaply cloned JSON object; [`Entry`]: a value with its metadata.
 //! - [`Capabilities`]: the optional operations a store offers and its limits, as data.
-//! - [`rules`]: names and TTLs; [`Error`] and [`ErrorKind`]: one error type for everything.
+//! - [`rules`]: names and TTLs; [`checks`]: the contract's checks and error context for
+//!   backends; [`Error`] and [`ErrorKind`]: one error type for everything.
 //! - [`KeyValueStoreExt`]: collection and typed handles, layering.
 //! - [`Layer`]: how wrappers are put around stores.
 //! - `testkit` (feature `testkit`): the conformance kit every store passes.
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod capabilities;
+pub mod checks;
 pub mod codec;
 #[cfg(feature = "embedded")]
 pub mod embedded;
