@@ -9,6 +9,8 @@
 //! - [`KeyValueStoreExt`]: collection and typed handles, layering.
 //! - [`Layer`]: how wrappers are put around stores.
 //! - `testkit` (feature `testkit`): the conformance kit every store passes.
+//! - `codec` (feature `backend-kit`, implied by `embedded`): the stored formats, for backend
+//!   crates.
 //!
 //! ```
 //! # async fn demo(store: impl stowage_core::KeyValueStore + Clone) -> stowage_core::Result<()> {
@@ -27,7 +29,12 @@
 
 mod capabilities;
 pub mod checks;
+#[cfg(feature = "backend-kit")]
 pub mod codec;
+// Without `backend-kit` the codecs serve only this crate (the embedded store's envelope).
+#[cfg(not(feature = "backend-kit"))]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod codec;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 mod entry;
