@@ -4,10 +4,13 @@
 //!   (`Arc<dyn KeyValueStore>` is a store too).
 //! - [`Value`]: an immutable, cheaply cloned JSON object; [`Entry`]: a value with its metadata.
 //! - [`Capabilities`]: the optional operations a store offers and its limits, as data.
-//! - [`rules`]: names and TTLs; [`Error`] and [`ErrorKind`]: one error type for everything.
+//! - [`rules`]: names and TTLs; [`checks`]: the contract's checks and error context for
+//!   backends; [`Error`] and [`ErrorKind`]: one error type for everything.
 //! - [`KeyValueStoreExt`]: collection and typed handles, layering.
 //! - [`Layer`]: how wrappers are put around stores.
 //! - `testkit` (feature `testkit`): the conformance kit every store passes.
+//! - `codec` (feature `backend-kit`, implied by `embedded`): the stored formats, for backend
+//!   crates.
 //!
 //! ```
 //! # async fn demo(store: impl stowage_core::KeyValueStore + Clone) -> stowage_core::Result<()> {
@@ -25,7 +28,13 @@
 #![warn(missing_docs)]
 
 mod capabilities;
+pub mod checks;
+#[cfg(feature = "backend-kit")]
 pub mod codec;
+// Without `backend-kit` the codecs serve only this crate (the embedded store's envelope).
+#[cfg(not(feature = "backend-kit"))]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod codec;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 mod entry;

@@ -13,7 +13,7 @@ use crate::error::{self};
 use crate::item::{MAX_COLLECTION_LEN, MAX_KEY_LEN, MAX_VALUE_LEN};
 use crate::table;
 
-use crate::store::{DynamoStore, Inner, ctx_op};
+use crate::store::{DynamoStore, Inner, ctx};
 
 async fn make_client(config: &DynamoConfig) -> Result<Client> {
     if let Some(client) = &config.client {
@@ -78,7 +78,7 @@ impl DynamoStore {
         )
         .await
         .unwrap_or_else(|_| Err(error::timed_out(config.timeout)))
-        .map_err(ctx_op("build"))?;
+        .map_err(ctx("build", ""))?;
         let caps = Capabilities::all(Expiry::Approximate)
             .with_max_key_len(Some(MAX_KEY_LEN))
             .with_max_collection_len(Some(MAX_COLLECTION_LEN))

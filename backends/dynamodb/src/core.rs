@@ -7,13 +7,14 @@ use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
+use stowage_core::checks::unique_keys;
 use stowage_core::{Entry, Result};
 
 use crate::batch::{MAX_BATCH_GET, MAX_BATCH_WRITE, drain};
 use crate::error::{self, build_error, convert, service_code};
 use crate::item::{self, COLLECTION, Item, KEY, Liveness, TTL_ATTRIBUTE, VALUE};
 
-use crate::store::{DynamoStore, PARALLEL_BATCHES, unique_keys};
+use crate::store::{DynamoStore, PARALLEL_BATCHES};
 
 impl DynamoStore {
     /// Run a call (its retries included) under the store's timeout.

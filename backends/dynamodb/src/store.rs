@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnValue, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
+use stowage_core::checks::{context, last_wins, unique_keys};
 use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait, rules};
 
 use crate::config::DynamoConfig;
@@ -64,20 +65,7 @@ impl fmt::Debug for DynamoStore {
 }
 
 pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
-    move |e| {
-        e.with_backend(BACKEND)
-            .with_operation(op)
-            .with_collection(collection)
-    }
-}
-
-pub(crate) fn ctx_op(op: &'static str) -> impl FnOnce(Error) -> Error {
-    move |e| e.with_backend(BACKEND).with_operation(op)
-}
-
-pub(crate) fn unique_keys<'a>(keys: &[&'a str]) -> Vec<&'a str> {
-    let mut seen = HashSet::with_capacity(keys.len());
-    keys.iter().copied().filter(|k| seen.insert(*k)).collect()
+    context(BACKEND, op, collection)
 }
 
 impl DynamoStore {
@@ -159,8 +147,7 @@ impl KeyValueStore for DynamoStore {
     ) -> Result<()> {
         let now = SystemTime::now();
         let item = (|| {
-            self.inner.caps.check(collection, key)?;
-            self.inner.caps.check_value(value.len(), ttl)?;
+            self.inner.caps.check_put(collection, key, &value, ttl)?;
             item::encode_item(collection, key, &value, now, rules::expires_at(now, ttl))
         })()
         .map_err(ctx("put", collection))?;
@@ -188,8 +175,7 @@ impl KeyValueStore for DynamoStore {
     ) -> Result<bool> {
         let now = SystemTime::now();
         let item = (|| {
-            self.inner.caps.check(collection, key)?;
-            self.inner.caps.check_value(value.len(), ttl)?;
+            self.inner.caps.check_put(collection, key, &value, ttl)?;
             item::encode_item(collection, key, &value, now, rules::expires_at(now, ttl))
         })()
         .map_err(ctx("put_if_absent", collection))?;
@@ -206,30 +192,20 @@ impl KeyValueStore for DynamoStore {
     ) -> Result<()> {
         let now = SystemTime::now();
         let requests = (|| {
-            self.inner.caps.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
+            self.inner.caps.check_put_many(collection, entries, ttl)?;
             let expires_at = rules::expires_at(now, ttl);
-            // Check every entry before writing any; a key may appear once per batch, so the
-            // last of each key wins.
-            let mut seen = HashSet::with_capacity(entries.len());
-            let mut requests = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                self.inner.caps.check_key(k)?;
-                self.inner.caps.check_value(v.len(), None)?;
-            }
-            for (k, v) in entries.iter().rev() {
-                if !seen.insert(*k) {
-                    continue;
-                }
-                let item = item::encode_item(collection, k, v, now, expires_at)?;
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(build_error)?;
-                requests.push(WriteRequest::builder().put_request(put).build());
-            }
-            requests.reverse();
-            Ok(requests)
+            // A key may appear once per batch request: the last of each key is written.
+            last_wins(entries)
+                .into_iter()
+                .map(|(k, v)| {
+                    let item = item::encode_item(collection, k, v, now, expires_at)?;
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(build_error)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>>>()
         })()
         .map_err(ctx("put_many", collection))?;
         self.within(self.write_all(requests))
@@ -326,7 +302,7 @@ impl KeyValueStore for DynamoStore {
             Ok(names.into_iter().collect())
         })
         .await
-        .map_err(ctx_op("collections"))
+        .map_err(ctx("collections", ""))
     }
 
     async fn destroy_collection(&self, collection: &str) -> Result<bool> {
@@ -373,7 +349,7 @@ impl KeyValueStore for DynamoStore {
             Ok(held)
         })
         .await
-        .map_err(ctx_op("destroy"))
+        .map_err(ctx("destroy", ""))
     }
 
     async fn cull(&self) -> Result<usize> {
@@ -391,6 +367,6 @@ impl KeyValueStore for DynamoStore {
             Ok(removed.into_iter().filter(|r| *r).count())
         })
         .await
-        .map_err(ctx_op("cull"))
+        .map_err(ctx("cull", ""))
     }
 }

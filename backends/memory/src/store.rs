@@ -3,6 +3,7 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
+use stowage_core::checks::context;
 use stowage_core::{
     Capabilities, Entry, Error, ErrorKind, Expiry, KeyValueStore, Result, Value, async_trait, rules,
 };
@@ -54,11 +55,7 @@ impl Default for MemoryStore {
 }
 
 fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
-    move |e| {
-        e.with_backend(BACKEND)
-            .with_operation(op)
-            .with_collection(collection)
-    }
+    context(BACKEND, op, collection)
 }
 
 impl MemoryStore {
@@ -114,9 +111,8 @@ impl MemoryStore {
         self.engine.evictions()
     }
 
-    fn check_entry(&self, collection: &str, key: &str, value: &Value) -> Result<()> {
-        self.caps.check_key(key)?;
-        self.caps.check_value(value.len(), None)?;
+    /// What the memory store adds to the contract's checks: an entry must fit its byte budget.
+    fn check_cost(&self, collection: &str, key: &str, value: &Value) -> Result<()> {
         let cost = entry_cost(collection, key, value);
         let max = self.max_bytes;
         if cost > max {
@@ -194,9 +190,8 @@ impl KeyValueStore for MemoryStore {
         ttl: Option<Duration>,
     ) -> Result<()> {
         let check = || {
-            self.caps.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
-            self.check_entry(collection, key, &value)
+            self.caps.check_put(collection, key, &value, ttl)?;
+            self.check_cost(collection, key, &value)
         };
         check().map_err(ctx("put", collection))?;
         let now = SystemTime::now();
@@ -212,11 +207,10 @@ impl KeyValueStore for MemoryStore {
         ttl: Option<Duration>,
     ) -> Result<()> {
         let check = || {
-            self.caps.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
+            self.caps.check_put_many(collection, entries, ttl)?;
             entries
                 .iter()
-                .try_for_each(|(k, v)| self.check_entry(collection, k, v))
+                .try_for_each(|(k, v)| self.check_cost(collection, k, v))
         };
         check().map_err(ctx("put_many", collection))?;
         let now = SystemTime::now();
@@ -236,9 +230,8 @@ impl KeyValueStore for MemoryStore {
         ttl: Option<Duration>,
     ) -> Result<bool> {
         let check = || {
-            self.caps.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
-            self.check_entry(collection, key, &value)
+            self.caps.check_put(collection, key, &value, ttl)?;
+            self.check_cost(collection, key, &value)
         };
         check().map_err(ctx("put_if_absent", collection))?;
         let now = SystemTime::now();

@@ -8,14 +8,13 @@ use std::time::SystemTime;
 use futures::{StreamExt, TryStreamExt};
 use mongodb::Collection;
 use mongodb::bson::{Bson, DateTime, Document, RawArrayBuf, RawDocumentBuf, cstr, doc};
+use stowage_core::checks::unique_keys;
 use stowage_core::{Entry, Error, ErrorKind, Result, Value};
 
 use crate::document::{self};
 use crate::error::{self, DUPLICATE_KEY, INDEX_CONFLICT_CODES};
 
-use crate::store::{
-    MongoStore, PARALLEL, UPSERT_ATTEMPTS, WRITE_BATCH, WRITE_BATCH_BYTES, unique_keys,
-};
+use crate::store::{MongoStore, PARALLEL, UPSERT_ATTEMPTS, WRITE_BATCH, WRITE_BATCH_BYTES};
 
 impl MongoStore {
     pub(crate) fn docs(&self, collection: &str) -> Collection<Document> {
@@ -80,7 +79,7 @@ impl MongoStore {
         keys.iter().try_for_each(|k| self.inner.caps.check_key(k))
     }
 
-    /// Validate and convert one entry into its stored document.
+    /// Convert one entry, already checked, into its stored document.
     pub(crate) fn document(
         &self,
         collection: &str,
@@ -89,8 +88,6 @@ impl MongoStore {
         now: SystemTime,
         expires_at: Option<SystemTime>,
     ) -> Result<RawDocumentBuf> {
-        self.inner.caps.check_key(key)?;
-        self.inner.caps.check_value(value.len(), None)?;
         let object = document::value_to_bson(value)?;
         document::entry_document(collection, key, object, now, expires_at)
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{DateTime, Document, doc};
 use mongodb::{Client, Database};
+use stowage_core::checks::{context, last_wins, unique_keys};
 use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait, rules};
 
 use crate::config::MongoConfig;
@@ -70,32 +71,7 @@ impl fmt::Debug for MongoStore {
 }
 
 pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
-    move |e| {
-        e.with_backend(BACKEND)
-            .with_operation(op)
-            .with_collection(collection)
-    }
-}
-
-pub(crate) fn ctx_op(op: &'static str) -> impl FnOnce(Error) -> Error {
-    move |e| e.with_backend(BACKEND).with_operation(op)
-}
-
-/// Keep the last entry of each key, in the order of their last appearance.
-pub(crate) fn last_wins<'a, T>(entries: &'a [(&'a str, T)]) -> Vec<&'a (&'a str, T)> {
-    let mut seen = HashSet::with_capacity(entries.len());
-    let mut out: Vec<_> = entries
-        .iter()
-        .rev()
-        .filter(|(k, _)| seen.insert(*k))
-        .collect();
-    out.reverse();
-    out
-}
-
-pub(crate) fn unique_keys<'a>(keys: &[&'a str]) -> Vec<&'a str> {
-    let mut seen = HashSet::with_capacity(keys.len());
-    keys.iter().copied().filter(|k| seen.insert(*k)).collect()
+    context(BACKEND, op, collection)
 }
 
 impl MongoStore {
@@ -174,7 +150,7 @@ impl KeyValueStore for MongoStore {
         let now = SystemTime::now();
         let doc = (|| {
             self.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
+            self.inner.caps.check_put(collection, key, &value, ttl)?;
             self.document(collection, key, &value, now, rules::expires_at(now, ttl))
         })()
         .map_err(ctx("put", collection))?;
@@ -196,7 +172,7 @@ impl KeyValueStore for MongoStore {
         let now = SystemTime::now();
         let doc = (|| {
             self.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
+            self.inner.caps.check_put(collection, key, &value, ttl)?;
             self.document(collection, key, &value, now, rules::expires_at(now, ttl))
         })()
         .map_err(ctx("put_if_absent", collection))?;
@@ -217,13 +193,8 @@ impl KeyValueStore for MongoStore {
         let now = SystemTime::now();
         let docs = (|| {
             self.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
+            self.inner.caps.check_put_many(collection, entries, ttl)?;
             let expires_at = rules::expires_at(now, ttl);
-            // Check every entry before writing any.
-            entries.iter().try_for_each(|(k, v)| {
-                self.inner.caps.check_key(k)?;
-                self.inner.caps.check_value(v.len(), None)
-            })?;
             last_wins(entries)
                 .into_iter()
                 .map(|(k, v)| Ok((*k, self.document(collection, k, v, now, expires_at)?)))
@@ -323,7 +294,7 @@ impl KeyValueStore for MongoStore {
             checked.into_iter().filter_map(Result::transpose).collect()
         })
         .await
-        .map_err(ctx_op("collections"))
+        .map_err(ctx("collections", ""))
     }
 
     async fn destroy_collection(&self, collection: &str) -> Result<bool> {
@@ -359,7 +330,7 @@ impl KeyValueStore for MongoStore {
                 Ok(held)
             })
             .await
-            .map_err(ctx_op("destroy"));
+            .map_err(ctx("destroy", ""));
         self.forget_indexes(None);
         result
     }
@@ -381,19 +352,6 @@ impl KeyValueStore for MongoStore {
             Ok(removed)
         })
         .await
-        .map_err(ctx_op("cull"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn last_duplicate_wins_in_order() {
-        let entries = [("a", 1), ("b", 2), ("a", 3), ("c", 4)];
-        let kept: Vec<_> = last_wins(&entries).into_iter().copied().collect();
-        assert_eq!(kept, [("b", 2), ("a", 3), ("c", 4)]);
-        assert_eq!(unique_keys(&["x", "y", "x"]), ["x", "y"]);
+        .map_err(ctx("cull", ""))
     }
 }

@@ -1,11 +1,12 @@
 //! [`RedisStore`]: the [`KeyValueStore`] implementation.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use stowage_core::checks::{context, last_wins};
 use stowage_core::codec::json;
-use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait, rules};
+use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait};
 
 use crate::coalesce::Coalescer;
 use crate::config::RedisConfig;
@@ -51,11 +52,7 @@ pub(crate) struct Inner {
 }
 
 pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
-    move |e| {
-        e.with_backend(BACKEND)
-            .with_operation(op)
-            .with_collection(collection)
-    }
+    context(BACKEND, op, collection)
 }
 
 impl RedisStore {
@@ -115,10 +112,7 @@ impl KeyValueStore for RedisStore {
     ) -> Result<()> {
         let wrap = ctx("put", collection);
         let caps = &self.inner.caps;
-        if let Err(e) = caps
-            .check(collection, key)
-            .and_then(|()| caps.check_value(value.len(), ttl))
-        {
+        if let Err(e) = caps.check_put(collection, key, &value, ttl) {
             return Err(wrap(e));
         }
         let cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
@@ -140,10 +134,7 @@ impl KeyValueStore for RedisStore {
     ) -> Result<bool> {
         let wrap = ctx("put_if_absent", collection);
         let caps = &self.inner.caps;
-        if let Err(e) = caps
-            .check(collection, key)
-            .and_then(|()| caps.check_value(value.len(), ttl))
-        {
+        if let Err(e) = caps.check_put(collection, key, &value, ttl) {
             return Err(wrap(e));
         }
         let mut cmd = self.set_cmd(collection, key, &value, SystemTime::now(), ttl);
@@ -165,28 +156,11 @@ impl KeyValueStore for RedisStore {
     ) -> Result<()> {
         let wrap = ctx("put_many", collection);
         let caps = &self.inner.caps;
-        let checked = caps
-            .check_many(collection, entries.iter().map(|(k, _)| *k))
-            .and_then(|()| rules::check_ttl(ttl))
-            .and_then(|()| {
-                entries
-                    .iter()
-                    .try_for_each(|(_, v)| caps.check_value(v.len(), ttl))
-            });
-        if let Err(e) = checked {
+        if let Err(e) = caps.check_put_many(collection, entries, ttl) {
             return Err(wrap(e));
         }
-        // The last pair of a repeated key wins.
-        let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
-        for (i, (k, _)) in entries.iter().enumerate() {
-            last.insert(k, i);
-        }
         let now = SystemTime::now();
-        let kept = entries
-            .iter()
-            .enumerate()
-            .filter(|(i, (k, _))| last.get(k) == Some(i))
-            .map(|(_, e)| e);
+        let kept = last_wins(entries).into_iter();
         let result =
             match ttl {
                 _ if entries.is_empty() => return Ok(()),
@@ -298,7 +272,8 @@ mod tests {
         assert_eq!(px(Duration::from_nanos(1)), 1);
         assert_eq!(px(Duration::from_millis(1500)), 1500);
         assert_eq!(px(Duration::from_micros(1500)), 2);
-        assert_eq!(px(rules::MAX_TTL), rules::MAX_TTL.as_millis() as u64);
+        let max = stowage_core::rules::MAX_TTL;
+        assert_eq!(px(max), max.as_millis() as u64);
     }
 
     fn test_url() -> String {

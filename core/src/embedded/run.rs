@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Engine;
-use super::store::{EmbeddedStore, ctx};
+use super::store::EmbeddedStore;
+use crate::checks::context;
 use crate::codec::binary;
 use crate::{Entry, Error, ErrorKind, ReadPath, Result};
 
@@ -25,7 +26,7 @@ impl<E: Engine> EmbeddedStore<E> {
                 format!("the engine call did not complete: {e}"),
             )),
         };
-        result.map_err(ctx(self.backend, op, collection))
+        result.map_err(context(self.backend, op, collection))
     }
 
     /// A point read of `keys` on the read path configured: on the calling task with
@@ -50,11 +51,11 @@ impl<E: Engine> EmbeddedStore<E> {
             ReadPath::Offload => cached(&self.engine, &keys, now),
         };
         match answer {
-            Some(answer) => answer.map_err(ctx(self.backend, op, collection)),
+            Some(answer) => answer.map_err(context(self.backend, op, collection)),
             None if blocking_in_place_allowed() => {
                 // The read blocks this thread; Tokio hands the worker's other tasks to another
                 // thread first, so they keep running. No thread hop when the read is quick.
-                tokio::task::block_in_place(|| get(&self.engine, &keys, now)).map_err(ctx(
+                tokio::task::block_in_place(|| get(&self.engine, &keys, now)).map_err(context(
                     self.backend,
                     op,
                     collection,
@@ -76,7 +77,7 @@ impl<E: Engine> EmbeddedStore<E> {
     ) -> Result<Option<Entry>> {
         self.caps
             .check(collection, key)
-            .map_err(ctx(self.backend, op, collection))?;
+            .map_err(context(self.backend, op, collection))?;
         let pk = binary::physical_key(collection, key);
         self.read(
             op,
@@ -97,7 +98,7 @@ impl<E: Engine> EmbeddedStore<E> {
     ) -> Result<Vec<Option<Entry>>> {
         self.caps
             .check_many(collection, keys.iter().copied())
-            .map_err(ctx(self.backend, op, collection))?;
+            .map_err(context(self.backend, op, collection))?;
         let pks: Vec<Vec<u8>> = keys
             .iter()
             .map(|k| binary::physical_key(collection, k))

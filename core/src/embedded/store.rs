@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::{Engine, Record, Sweeper};
+use crate::checks::context;
 use crate::codec::binary;
 use crate::{
     Capabilities, Entry, Error, ErrorKind, KeyValueStore, ReadPath, Result, Value, async_trait,
@@ -93,21 +94,6 @@ impl<E> fmt::Debug for EmbeddedStore<E> {
     }
 }
 
-pub(super) fn ctx(
-    backend: &'static str,
-    op: &'static str,
-    collection: &str,
-) -> impl FnOnce(Error) -> Error {
-    move |e| {
-        let e = e.with_backend(backend).with_operation(op);
-        if collection.is_empty() {
-            e
-        } else {
-            e.with_collection(collection)
-        }
-    }
-}
-
 impl<E: Engine> EmbeddedStore<E> {
     /// A store over `engine`, named `backend` in errors, declaring `caps` (which also bound
     /// value sizes). Reads are offloaded and no sweeper runs until configured.
@@ -167,7 +153,7 @@ impl<E: Engine> EmbeddedStore<E> {
     ) -> Result<usize> {
         self.caps
             .check_many(collection, keys.iter().copied())
-            .map_err(ctx(self.backend, op, collection))?;
+            .map_err(context(self.backend, op, collection))?;
         if keys.is_empty() {
             return Ok(0);
         }
@@ -178,17 +164,6 @@ impl<E: Engine> EmbeddedStore<E> {
         let now = SystemTime::now();
         self.run(op, collection, move |engine| engine.delete_many(&pks, now))
             .await
-    }
-
-    fn check_put(
-        &self,
-        collection: &str,
-        key: &str,
-        value: &Value,
-        ttl: Option<Duration>,
-    ) -> Result<()> {
-        self.caps.check(collection, key)?;
-        self.caps.check_value(value.len(), ttl)
     }
 }
 
@@ -223,11 +198,9 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        self.check_put(collection, key, &value, ttl).map_err(ctx(
-            self.backend,
-            "put",
-            collection,
-        ))?;
+        self.caps
+            .check_put(collection, key, &value, ttl)
+            .map_err(context(self.backend, "put", collection))?;
         let record = vec![(
             binary::physical_key(collection, key),
             Self::record(&value, SystemTime::now(), ttl),
@@ -242,14 +215,9 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
         entries: &[(&str, Value)],
         ttl: Option<Duration>,
     ) -> Result<()> {
-        let check = || {
-            self.caps.check_collection(collection)?;
-            rules::check_ttl(ttl)?;
-            entries
-                .iter()
-                .try_for_each(|(k, v)| self.check_put(collection, k, v, ttl))
-        };
-        check().map_err(ctx(self.backend, "put_many", collection))?;
+        self.caps
+            .check_put_many(collection, entries, ttl)
+            .map_err(context(self.backend, "put_many", collection))?;
         if entries.is_empty() {
             return Ok(());
         }
@@ -276,11 +244,9 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
         value: Value,
         ttl: Option<Duration>,
     ) -> Result<bool> {
-        self.check_put(collection, key, &value, ttl).map_err(ctx(
-            self.backend,
-            "put_if_absent",
-            collection,
-        ))?;
+        self.caps
+            .check_put(collection, key, &value, ttl)
+            .map_err(context(self.backend, "put_if_absent", collection))?;
         let now = SystemTime::now();
         let (pk, record) = (
             binary::physical_key(collection, key),
@@ -301,9 +267,11 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
     }
 
     async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.caps
-            .check_collection(collection)
-            .map_err(ctx(self.backend, "keys", collection))?;
+        self.caps.check_collection(collection).map_err(context(
+            self.backend,
+            "keys",
+            collection,
+        ))?;
         let (start, end) = (
             binary::collection_start(collection),
             binary::collection_end(collection),
@@ -322,7 +290,7 @@ impl<E: Engine> KeyValueStore for EmbeddedStore<E> {
     }
 
     async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.caps.check_collection(collection).map_err(ctx(
+        self.caps.check_collection(collection).map_err(context(
             self.backend,
             "destroy_collection",
             collection,
