@@ -85,7 +85,7 @@ mod tests {
                 vec!["ключ".into(), "none".into()],
             ],
         );
-        assert_eq!(t, "key    ttl\n---------\nalice  1.0s\nключ   none");
+        assert_eq!(t, "key    ttl\n-----------\nalice  1.0s\nключ   none");
     }
 
     #[test]
