@@ -19,7 +19,10 @@ fn round_trip(url: &str) {
     assert_eq!(common::value_of(url, &c, "alice"), value);
     assert_eq!(common::value_of(url, &c, "carol"), json!({"from": "stdin"}));
     let human = run(&["get", url, &c, "alice"]).ok();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&human.stdout).unwrap(), value);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&human.stdout).unwrap(),
+        value
+    );
 
     assert_eq!(common::ttl_of(url, &c, "alice"), None);
     let left = common::ttl_of(url, &c, "bob").expect("bob expires");
@@ -29,7 +32,9 @@ fn round_trip(url: &str) {
 
     let keys = run(&["keys", url, &c]).ok();
     assert_eq!(keys.stdout, "alice\nbob\ncarol\n");
-    let lines = run(&["keys", url, &c, "--json", "--limit", "2"]).ok().json_lines();
+    let lines = run(&["keys", url, &c, "--json", "--limit", "2"])
+        .ok()
+        .json_lines();
     assert_eq!(
         lines,
         vec![
@@ -38,7 +43,11 @@ fn round_trip(url: &str) {
         ]
     );
     let collections = run(&["collections", url]).ok();
-    assert!(collections.stdout.lines().any(|l| l == c), "{}", collections.stdout);
+    assert!(
+        collections.stdout.lines().any(|l| l == c),
+        "{}",
+        collections.stdout
+    );
 
     run(&["delete", url, &c, "alice"]).ok();
     let gone = run(&["get", url, &c, "alice"]).code(1);

@@ -88,13 +88,31 @@ async fn batch(
         return;
     }
     let live_keys: Vec<&str> = live.iter().map(|(k, _)| *k).collect();
-    let existing = match dst.ttl_many(collection, &live_keys).await {
-        Ok(e) => e,
-        Err(e) => return tally.fail(live.len(), collection, &e),
+    let existing: Vec<Result<Option<Entry>, Error>> = match dst
+        .ttl_many(collection, &live_keys)
+        .await
+    {
+        Ok(e) => e.into_iter().map(Ok).collect(),
+        Err(e) => {
+            // One key the destination cannot hold fails the whole batch read: ask key by key.
+            tracing::info!(error = %e, "batch read of the destination failed; reading key by key");
+            let mut each = Vec::with_capacity(live_keys.len());
+            for key in &live_keys {
+                each.push(dst.ttl(collection, key).await);
+            }
+            each
+        }
     };
     // Group what is to be written by expiry instant: one `put_many` per TTL.
     let mut groups: HashMap<Option<SystemTime>, Vec<(&str, Value)>> = HashMap::new();
     for ((key, entry), held) in live.into_iter().zip(existing) {
+        let held = match held {
+            Ok(h) => h,
+            Err(e) => {
+                tally.fail(1, collection, &e.with_collection(collection));
+                continue;
+            }
+        };
         if held.is_some_and(|h| same(&entry, &h)) {
             tally.unchanged += 1;
         } else {
