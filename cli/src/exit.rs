@@ -114,8 +114,12 @@ impl From<Error> for Failure {
         let mut message = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
+            // Drivers often repeat their cause in their own message: say each thing once.
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
             source = cause.source();
         }
         if err.kind() == ErrorKind::DecryptionFailed {

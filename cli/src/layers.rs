@@ -54,9 +54,9 @@ impl Layers {
     /// Open `url` (see `stowage::open`) and put the layers over it.
     pub(crate) async fn open(&self, url: &str) -> CmdResult<DynStore> {
         tracing::debug!(url = %redact::url(url), "opening store");
-        let mut store: DynStore = stowage::open(url)
-            .await
-            .map_err(|e| Failure::from(e).context(format_args!("opening {}", redact::url(url))))?;
+        let mut store: DynStore = stowage::open(url).await.map_err(|e| {
+            Failure::from(e).context(format_args!("opening `{}`", redact::url(url)))
+        })?;
         if let Some(l) = &self.key_prefix {
             store = Arc::new(store.layer(l.clone()));
         }

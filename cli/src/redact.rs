@@ -143,6 +143,12 @@ pub(crate) fn text(text: &str) -> String {
         let end = rest[at..]
             .find(|c: char| c.is_whitespace() || "\"'`<>".contains(c))
             .map_or(rest.len(), |i| at + i);
+        // Punctuation after a URL belongs to the sentence.
+        let end = at
+            + 3
+            + rest[at + 3..end]
+                .trim_end_matches([':', ',', ';', '.', ')'])
+                .len();
         out.push_str(&rest[..start]);
         out.push_str(&url(&rest[start..end]));
         rest = &rest[end..];
@@ -217,6 +223,11 @@ mod tests {
         assert!(out.contains("`redis://u:***@h:1/`"), "{out}");
         assert!(out.contains("mongodb://x:***@h/?tls=true."), "{out}");
         assert!(out.contains("(backend: redis)"), "{out}");
+        let out = text("opening dynamodb://t?secret_access_key=abc: failed, see redis://:pw@h.");
+        assert_eq!(
+            out,
+            "opening dynamodb://t?secret_access_key=***: failed, see redis://:***@h."
+        );
     }
 
     #[test]

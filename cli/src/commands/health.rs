@@ -61,7 +61,11 @@ async fn check(ctx: &Ctx, url: &str, a: &HealthArgs) -> Vec<Step> {
         }
     };
     let key = format!("probe-{:016x}", fastrand::u64(..));
-    let probe = json!({"probe": key, "at": output::unix(SystemTime::now())});
+    // Integers and strings only: a float may come back one unit in the last place off.
+    let at = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let probe = json!({"probe": key, "at_ms": at});
     let value = Value::try_from(probe.clone()).expect("the probe is a JSON object");
     let c = a.collection.as_str();
     let (took, r) = timed(a.timeout, async {
@@ -115,6 +119,7 @@ async fn check(ctx: &Ctx, url: &str, a: &HealthArgs) -> Vec<Step> {
 /// `stowage health`.
 pub(crate) async fn run(ctx: &Ctx, a: HealthArgs) -> CmdResult {
     let mut rows = Vec::new();
+    let mut details = Vec::new();
     let mut docs = Vec::new();
     let mut failed: Vec<(String, Failure)> = Vec::new();
     for url in &a.urls {
@@ -123,18 +128,20 @@ pub(crate) async fn run(ctx: &Ctx, a: HealthArgs) -> CmdResult {
         let mut step_docs = Vec::new();
         let mut error = None;
         for s in steps {
-            let (status, err) = match &s.outcome {
-                Ok(()) => ("ok".to_owned(), Json::Null),
+            let err = match &s.outcome {
+                Ok(()) => Json::Null,
                 Err(f) => {
                     let msg = redact::text(&f.message);
-                    (format!("FAILED: {msg}"), Json::from(msg))
+                    details.push(format!("{shown} {}: {msg}", s.name));
+                    Json::from(msg)
                 }
             };
+            let status = if s.outcome.is_ok() { "ok" } else { "FAILED" };
             rows.push(vec![
                 shown.clone(),
                 s.name.to_owned(),
                 format!("{:.2}", output::millis(s.took)),
-                status,
+                status.to_owned(),
             ]);
             step_docs.push(json!({
                 "step": s.name,
@@ -155,12 +162,20 @@ pub(crate) async fn run(ctx: &Ctx, a: HealthArgs) -> CmdResult {
         output::json(&json!({"ok": failed.is_empty(), "stores": docs}));
     } else {
         output::line(output::table(&["store", "step", "ms", "result"], &rows));
+        for d in details {
+            output::line(d);
+        }
     }
+    let count = failed.len();
     match failed.into_iter().next() {
         None => Ok(()),
         Some((shown, first)) => Err(Failure::new(
             first.code,
-            format!("health check failed for {shown}: {}", first.message),
+            format!(
+                "health check failed for {count} of {} store(s); first, {shown}: {}",
+                a.urls.len(),
+                first.message
+            ),
         )),
     }
 }
