@@ -27,7 +27,9 @@ const GET_HELP: &str = "\
 Examples:
   stowage get disk:///tmp/s.redb tokens alice
   stowage get redis://127.0.0.1:6379/ tokens alice --json | jq .value
-Exits 1 when the key is absent or expired.";
+  STOWAGE_FERNET_KEY=… stowage get redis://127.0.0.1:6379/ tokens alice
+Exits 1 when the key is absent or expired, and 77 when the value is Fernet-encrypted and no key
+(or a wrong one) is given; --raw prints the encrypted envelope as stored.";
 
 const PUT_HELP: &str = "\
 Examples:
@@ -162,7 +164,7 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Print the value of a key.
     #[command(after_help = GET_HELP)]
-    Get(EntryArgs),
+    Get(GetArgs),
     /// Store a JSON object under a key.
     #[command(after_help = PUT_HELP)]
     Put(PutArgs),
@@ -208,6 +210,17 @@ pub(crate) struct EntryArgs {
     pub(crate) collection: String,
     /// The key.
     pub(crate) key: String,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    /// Where and which key.
+    #[command(flatten)]
+    pub(crate) entry: EntryArgs,
+    /// Print the value as stored, even a Fernet envelope when no key is given.
+    #[arg(long)]
+    pub(crate) raw: bool,
 }
 
 /// `put`.

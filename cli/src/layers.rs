@@ -51,6 +51,11 @@ impl Layers {
         })
     }
 
+    /// Whether values are decrypted (a Fernet key was given).
+    pub(crate) fn decrypts(&self) -> bool {
+        self.fernet.is_some()
+    }
+
     /// Open `url` (see `stowage::open`) and put the layers over it.
     pub(crate) async fn open(&self, url: &str) -> CmdResult<DynStore> {
         tracing::debug!(url = %redact::url(url), "opening store");

@@ -17,6 +17,64 @@ pub(crate) fn json(doc: &Json) {
     line(doc);
 }
 
+/// Valid JSON `text` re-indented by two spaces, every token kept byte for byte (numbers are not
+/// parsed, so none can change in its last digit).
+pub(crate) fn pretty(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                    chars.next();
+                }
+                if chars.peek() == Some(&close) {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Columns aligned on the widest cell, a header and a rule under it.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -86,6 +144,25 @@ mod tests {
             ],
         );
         assert_eq!(t, "key    ttl\n-----------\nalice  1.0s\nключ   none");
+    }
+
+    #[test]
+    fn pretty_keeps_every_token_and_matches_serde_layout() {
+        let text =
+            r#"{"a":1764753696.4420731,"b":[1,{"c":"x,{y}:\"z\"\\"},[],{}],"d":{ }, "e" : null}"#;
+        let out = pretty(text);
+        assert!(out.contains("1764753696.4420731"), "{out}");
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+        // Same layout as serde_json's, which would print the number as 1764753696.442073.
+        let reprinted = serde_json::to_string_pretty(&parsed).unwrap();
+        assert_eq!(
+            reprinted.replace("1764753696.442073", "1764753696.4420731"),
+            out
+        );
     }
 
     #[test]

@@ -36,13 +36,17 @@ fn an_encrypted_store_reads_with_its_key_and_fails_typed_without_it() {
     )
     .ok();
 
-    // At rest it is the envelope.
-    let raw = common::value_of(&redis, &c, "alice");
+    // At rest it is the envelope (`--raw`).
+    let raw = run(&["get", &redis, &c, "alice", "--raw", "--json"])
+        .ok()
+        .json()["value"]
+        .clone();
     assert!(raw["__encrypted_data__"].is_string(), "{raw}");
     assert!(!raw.to_string().contains("very-private"));
 
-    // Without the key, as a key-aware read: exit 77, a hint, no plaintext.
-    for env in [&[("STOWAGE_FERNET_KEY", OTHER_KEY)][..]] {
+    // Without the key, or with another one: exit 77, a hint, no plaintext, no key printed.
+    let wrong = [("STOWAGE_FERNET_KEY", OTHER_KEY)];
+    for env in [&[][..], &wrong[..]] {
         let out = run_with(&["get", &redis, &c, "alice"], None, env).code(77);
         assert!(out.stderr.contains("decryption failed"), "{}", out.stderr);
         assert!(out.stderr.contains("--fernet-key-env"), "{}", out.stderr);

@@ -67,9 +67,12 @@ fn redis_fernet() {
     let c = unique("cli-pykv");
     python_writes(json!({"store": "redis", "url": url}), &c, Some(KEY));
     stowage_reads(&url, &c, &[("STOWAGE_FERNET_KEY", KEY)]);
-    // Without the key: the envelope is not a value, and a key-aware read fails typed.
-    let raw = common::value_of(&url, &c, "plain");
-    assert!(raw["__encrypted_data__"].is_string(), "{raw}");
+    // Without the key, or with another: a typed failure; `--raw` shows the envelope.
+    run(&["get", &url, &c, "plain"]).code(77);
+    let raw = run(&["get", &url, &c, "plain", "--raw", "--json"])
+        .ok()
+        .json();
+    assert!(raw["value"]["__encrypted_data__"].is_string(), "{raw}");
     let wrong = [(
         "STOWAGE_FERNET_KEY",
         "8Xp8fxbzNQYjtOm4c0Sz0DdLMmoEgVDC8-X3XXkh2m8=",

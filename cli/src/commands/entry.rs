@@ -6,8 +6,10 @@ use serde_json::{Value as Json, json};
 use stowage::Value;
 
 use super::Ctx;
-use crate::args::{EntryArgs, PutArgs};
-use crate::exit::{CmdResult, Failure, NOT_FOUND};
+use stowage::wrappers::fernet::{ENCRYPTED_DATA_KEY, ENCRYPTION_VERSION_KEY};
+
+use crate::args::{EntryArgs, GetArgs, PutArgs};
+use crate::exit::{CmdResult, DECRYPTION_FAILED, Failure, NOT_FOUND};
 use crate::output;
 
 fn not_found(a: &EntryArgs) -> Failure {
@@ -20,23 +22,43 @@ fn not_found(a: &EntryArgs) -> Failure {
     )
 }
 
-/// The value as a JSON tree (a stored value is always a JSON object).
-fn tree(value: &Value) -> Json {
-    Json::Object(value.to_map())
+/// Whether `value` is a Fernet envelope (py-key-value's `FernetEncryptionWrapper` format).
+fn is_envelope(value: &Value) -> bool {
+    let map = value.to_map();
+    map.len() == 2
+        && map.contains_key(ENCRYPTED_DATA_KEY)
+        && map.contains_key(ENCRYPTION_VERSION_KEY)
 }
 
-/// `stowage get`: the value, pretty-printed; with `--json`, a document naming it.
-pub(crate) async fn get(ctx: &Ctx, a: EntryArgs) -> CmdResult {
+/// `stowage get`: the value, pretty-printed; with `--json`, a document naming it. An encrypted
+/// value read without a key is a decryption failure unless `--raw` asks for it as stored.
+pub(crate) async fn get(ctx: &Ctx, g: GetArgs) -> CmdResult {
+    let a = g.entry;
     let store = ctx.layers.open(&a.url).await?;
     let value = store
         .get(&a.collection, &a.key)
         .await?
         .ok_or_else(|| not_found(&a))?;
+    if !g.raw && !ctx.layers.decrypts() && is_envelope(&value) {
+        return Err(Failure::new(
+            DECRYPTION_FAILED,
+            format!(
+                "decryption failed: `{}` in collection `{}` is Fernet-encrypted; pass its key with \
+                 --fernet-key-env VAR or STOWAGE_FERNET_KEY (or --raw to print it as stored)",
+                a.key, a.collection
+            ),
+        ));
+    }
     if ctx.json {
-        output::json(&json!({"collection": a.collection, "key": a.key, "value": tree(&value)}));
+        // The stored text as it is, not re-serialized.
+        output::line(format!(
+            r#"{{"collection":{},"key":{},"value":{}}}"#,
+            Json::from(a.collection),
+            Json::from(a.key),
+            value.as_str()
+        ));
     } else {
-        let pretty = serde_json::to_string_pretty(&tree(&value)).unwrap_or_default();
-        output::line(pretty);
+        output::line(output::pretty(value.as_str()));
     }
     Ok(())
 }
