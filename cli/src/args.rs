@@ -91,6 +91,7 @@ Examples:
   stowage destroy redis://127.0.0.1:6379/ --yes  (everything this store holds)
 Without --yes it asks for confirmation on the terminal, and refuses when there is none.";
 
+#[cfg(feature = "bench")]
 const BENCH_HELP: &str = "\
 Examples:
   stowage bench redis://127.0.0.1:6379/
