@@ -6,7 +6,7 @@
 //! stowage health redis://127.0.0.1:6379/
 //! ```
 //!
-//! Modules by role: [`args`] (the command line), [`commands`] (one module per group of
+//! Modules by role: [`args`] (the command line), [`help`] (examples and exit codes in `--help`), [`commands`] (one module per group of
 //! subcommands), [`layers`] (URL + layer flags → store), [`output`] (tables and JSON),
 //! [`exit`] (exit codes), [`redact`] (secrets out of everything printed), [`logging`] (`-v`).
 
@@ -15,6 +15,7 @@
 mod args;
 mod commands;
 mod exit;
+mod help;
 mod layers;
 mod logging;
 mod output;
