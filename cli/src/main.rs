@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         }
     };
     logging::init(cli.global.verbose);
+    let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,7 +65,14 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", redact::text(&f.message));
+            let message = redact::text(&f.message);
+            if json {
+                // Scripts read one JSON document from standard error too.
+                let doc = serde_json::json!({"error": message, "exit_code": f.code});
+                eprintln!("{doc}");
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(f.code)
         }
     }

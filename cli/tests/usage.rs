@@ -62,6 +62,23 @@ fn bad_input_exits_with_its_documented_code() {
 }
 
 #[test]
+fn with_json_an_error_is_a_json_document_on_standard_error() {
+    let out = run(&[
+        "get",
+        "redis://u:hunter2-json@127.0.0.1:1/",
+        "c",
+        "k",
+        "--json",
+    ])
+    .code(69);
+    let doc: serde_json::Value = serde_json::from_str(out.stderr.trim()).unwrap();
+    assert_eq!(doc["exit_code"], 69, "{doc}");
+    let message = doc["error"].as_str().unwrap();
+    assert!(message.contains("redis://u:***@127.0.0.1:1/"), "{message}");
+    assert!(!out.stderr.contains("hunter2-json"));
+}
+
+#[test]
 fn a_password_quoted_in_a_usage_error_is_masked() {
     let out = run(&["get", "redis://u:pa55word-x@127.0.0.1:1/", "--bogus"]).code(2);
     assert!(!out.stderr.contains("pa55word-x"), "{}", out.stderr);

@@ -68,6 +68,7 @@ async fn batch(
     dry_run: bool,
     tally: &mut Tally,
 ) {
+    tracing::debug!(collection, keys = keys.len(), "batch");
     let entries = match src.ttl_many(collection, keys).await {
         Ok(e) => e,
         Err(e) => return tally.fail(keys.len(), collection, &e),
@@ -174,9 +175,15 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let style = ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} entries  {per_sec:.0}  ETA {eta}  {msg}",
+        "{bar:30} {pos}/{len} entries  {rate} entries/s  ETA {eta}  {msg}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}", state.per_sec());
+        },
+    )
     .progress_chars("=> ");
     ProgressBar::new(total).with_style(style)
 }
@@ -203,6 +210,7 @@ pub(crate) async fn run(ctx: &Ctx, a: CopyArgs) -> CmdResult {
     let bar = progress_bar(total, ctx.json);
     let mut tally = Tally::default();
     for (name, keys) in &plan {
+        tracing::info!(collection = %name, entries = keys.len(), "copying collection");
         bar.set_message(name.clone());
         for chunk in keys.chunks(usize::from(a.batch_size)) {
             let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();

@@ -125,6 +125,9 @@ pub(crate) async fn run(ctx: &Ctx, a: HealthArgs) -> CmdResult {
     for url in &a.urls {
         let shown = redact::url(url);
         let steps = check(ctx, url, &a).await;
+        for s in &steps {
+            tracing::info!(store = %shown, step = s.name, ms = output::millis(s.took), ok = s.outcome.is_ok(), "health step");
+        }
         let mut step_docs = Vec::new();
         let mut error = None;
         for s in steps {
