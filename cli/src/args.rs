@@ -169,6 +169,9 @@ pub(crate) struct CopyArgs {
     /// Entries read and written per batch.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub(crate) batch_size: u16,
+    /// Batches in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) jobs: u16,
     /// Read both stores and report what would be copied, writing nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,

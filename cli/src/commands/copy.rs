@@ -4,9 +4,10 @@
 //! from the destination and drop those it already holds with the same value and expiry (so a
 //! re-run changes nothing and an interrupted run can simply be started again), then write the
 //! rest with `put_many`, one call per expiry instant. A batch write that fails is retried key
-//! by key, so one bad entry does not fail its neighbours.
+//! by key, so one bad entry does not fail its neighbours. `--jobs` batches run at once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,7 +17,7 @@ use stowage::{DynStore, Entry, Error, Value};
 use super::Ctx;
 use super::list::lacks;
 use crate::args::CopyArgs;
-use crate::exit::{CmdResult, Failure, PARTIAL};
+use crate::exit::{BACKEND, CmdResult, Failure, PARTIAL};
 use crate::{output, redact};
 
 /// Expiry instants closer than this count as the same when comparing with the destination:
@@ -37,6 +38,21 @@ struct Tally {
 }
 
 impl Tally {
+    /// Entries accounted for.
+    fn entries(&self) -> u64 {
+        self.copied + self.unchanged + self.expired + self.failed
+    }
+
+    /// Add another batch's counts.
+    fn add(&mut self, other: Tally) {
+        self.copied += other.copied;
+        self.unchanged += other.unchanged;
+        self.expired += other.expired;
+        self.failed += other.failed;
+        let room = KEEP_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(other.errors.into_iter().take(room));
+    }
+
     fn fail(&mut self, n: usize, collection: &str, err: &Error) {
         self.failed += n as u64;
         if self.errors.len() < KEEP_ERRORS {
@@ -59,8 +75,21 @@ fn same(src: &Entry, dst: &Entry) -> bool {
     expiry && (src.value.as_str() == dst.value.as_str() || src.value.to_map() == dst.value.to_map())
 }
 
-/// Copy one batch of `keys` of `collection`.
+/// Copy one batch of `keys` of `collection`; what happened to each.
 async fn batch(
+    src: DynStore,
+    dst: DynStore,
+    collection: Arc<str>,
+    keys: Vec<String>,
+    dry_run: bool,
+) -> Tally {
+    let mut tally = Tally::default();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    copy_batch(&src, &dst, &collection, &keys, dry_run, &mut tally).await;
+    tally
+}
+
+async fn copy_batch(
     src: &DynStore,
     dst: &DynStore,
     collection: &str,
@@ -188,6 +217,23 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
     ProgressBar::new(total).with_style(style)
 }
 
+/// Count a finished batch.
+fn finished(
+    joined: Option<Result<Tally, tokio::task::JoinError>>,
+    tally: &mut Tally,
+    bar: &ProgressBar,
+) -> CmdResult {
+    match joined {
+        Some(Ok(t)) => {
+            bar.inc(t.entries());
+            tally.add(t);
+            Ok(())
+        }
+        Some(Err(e)) => Err(Failure::new(BACKEND, format!("a copy task failed: {e}"))),
+        None => Ok(()),
+    }
+}
+
 /// `stowage copy`.
 pub(crate) async fn run(ctx: &Ctx, a: CopyArgs) -> CmdResult {
     let src = ctx.layers.open(&a.src).await?;
@@ -209,14 +255,27 @@ pub(crate) async fn run(ctx: &Ctx, a: CopyArgs) -> CmdResult {
     let started = Instant::now();
     let bar = progress_bar(total, ctx.json);
     let mut tally = Tally::default();
+    let mut running = tokio::task::JoinSet::new();
+    let jobs = usize::from(a.jobs);
     for (name, keys) in &plan {
         tracing::info!(collection = %name, entries = keys.len(), "copying collection");
         bar.set_message(name.clone());
+        let collection: Arc<str> = Arc::from(name.as_str());
         for chunk in keys.chunks(usize::from(a.batch_size)) {
-            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            batch(&src, &dst, name, &chunk, a.dry_run, &mut tally).await;
-            bar.inc(chunk.len() as u64);
+            while running.len() >= jobs {
+                finished(running.join_next().await, &mut tally, &bar)?;
+            }
+            running.spawn(batch(
+                src.clone(),
+                dst.clone(),
+                collection.clone(),
+                chunk.to_vec(),
+                a.dry_run,
+            ));
         }
+    }
+    while !running.is_empty() {
+        finished(running.join_next().await, &mut tally, &bar)?;
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
