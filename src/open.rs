@@ -6,7 +6,7 @@
 //! | `disk:///path/to/file.redb` | `stowage_disk::DiskStore` (redb) | `disk` |
 //! | `sled:///path/to/dir` | `stowage_sled::SledStore` | `sled` |
 //! | `rocksdb:///path/to/dir` | `stowage_rocksdb::RocksDbStore` | `rocksdb` (not default: a long C++ build) |
-//! | `redis://host:port/db`, `rediss://…` | `stowage_redis::RedisStore` | `redis` |
+//! | `redis://host:port/db`, `rediss://…`, `redis+cluster://…`, `rediss+cluster://…` | `stowage_redis::RedisStore` | `redis` |
 //! | `mongodb://host:port/?…` | `stowage_mongodb::MongoStore` | `mongodb` |
 //! | `dynamodb://table?endpoint=…&region=…` | `stowage_dynamodb::DynamoStore` | `dynamodb` |
 //!
@@ -22,8 +22,17 @@ use stowage_core::ReadPath;
 use stowage_core::{DynStore, Error, ErrorKind, Result};
 
 /// The URL schemes [`open`] knows, whether or not their backend is compiled in.
-pub const SCHEMES: [&str; 8] = [
-    "memory", "disk", "sled", "rocksdb", "redis", "rediss", "mongodb", "dynamodb",
+pub const SCHEMES: [&str; 10] = [
+    "memory",
+    "disk",
+    "sled",
+    "rocksdb",
+    "redis",
+    "rediss",
+    "redis+cluster",
+    "rediss+cluster",
+    "mongodb",
+    "dynamodb",
 ];
 
 /// Split `url` into its scheme and the rest, checking the scheme is known.
@@ -32,6 +41,7 @@ pub const SCHEMES: [&str; 8] = [
 /// use stowage::open::scheme;
 ///
 /// assert_eq!(scheme("disk:///var/lib/app.redb").unwrap(), ("disk", "/var/lib/app.redb"));
+/// assert_eq!(scheme("redis+cluster://h:7000").unwrap(), ("redis+cluster", "h:7000"));
 /// assert!(scheme("postgres://x").is_err());
 /// assert!(scheme("no scheme").is_err());
 /// ```
@@ -155,7 +165,7 @@ pub async fn open(url: &str) -> Result<DynStore> {
             .await
         }
         #[cfg(feature = "redis")]
-        "redis" | "rediss" => Ok(std::sync::Arc::new(
+        "redis" | "rediss" | "redis+cluster" | "rediss+cluster" => Ok(std::sync::Arc::new(
             stowage_redis::RedisStore::open(url).await?,
         )),
         #[cfg(feature = "mongodb")]
@@ -167,7 +177,7 @@ pub async fn open(url: &str) -> Result<DynStore> {
             stowage_dynamodb::DynamoStore::connect(url).await?,
         )),
         #[cfg(not(feature = "redis"))]
-        "rediss" => Err(not_built(scheme, "redis")),
+        "rediss" | "redis+cluster" | "rediss+cluster" => Err(not_built(scheme, "redis")),
         other => Err(not_built(other, other)),
     }
 }

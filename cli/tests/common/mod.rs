@@ -106,11 +106,11 @@ pub fn redis() -> String {
     var("STOWAGE_TEST_REDIS_URL", "Redis")
 }
 
-/// The Redis Cluster, as a `stowage::open` URL.
+/// The Redis Cluster, as a `stowage::open` URL in its cluster scheme (`redis+cluster://`).
 pub fn redis_cluster() -> String {
     let url = var("STOWAGE_TEST_REDIS_CLUSTER_URL", "a Redis Cluster");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}cluster=true")
+    assert!(url.starts_with("redis://"), "{url}");
+    url.replacen("redis://", "redis+cluster://", 1)
 }
 
 /// The MongoDB-compatible server, as py-key-value names it.
