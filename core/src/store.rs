@@ -202,11 +202,44 @@ macro_rules! delegate_store {
     };
 }
 
-/// The one forwarding `impl KeyValueStore` behind [`delegate_store!`] and the impls for `Arc`,
-/// `Box` and `&`: every method calls the same method of the inner store, reached by `deref`
-/// (`&**self`) or `field NAME` (`&self.NAME`).
-/// The future every `KeyValueStore` method returns, as `#[async_trait]` spells it; used by the
-/// forwarding impls of [`delegate_store!`].
+/// Forward some [`KeyValueStore`] methods to a field, inside a hand-written
+/// `#[async_trait] impl KeyValueStore`.
+///
+/// For a wrapper that changes a few operations and passes the rest through: list the methods
+/// to forward, write the others. The forwarded methods call the same method of the field and
+/// return its future as it is (no box, no poll layer of their own). `capabilities` is not
+/// async; list it too when it is forwarded unchanged.
+///
+/// ```
+/// use stowage_core::{DynStore, KeyValueStore, Result, Value, async_trait, delegate_methods};
+///
+/// /// Counts the puts it sees; everything else goes straight through.
+/// #[derive(Debug)]
+/// struct CountPuts {
+///     inner: DynStore,
+///     puts: std::sync::atomic::AtomicUsize,
+/// }
+///
+/// #[async_trait]
+/// impl KeyValueStore for CountPuts {
+///     delegate_methods!(inner => capabilities, get, get_many, ttl, ttl_many, put_many,
+///         put_if_absent, delete, delete_many, keys, collections, destroy_collection, destroy,
+///         cull);
+///
+///     async fn put(&self, collection: &str, key: &str, value: Value,
+///         ttl: Option<std::time::Duration>) -> Result<()> {
+///         self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///         self.inner.put(collection, key, value, ttl).await
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! delegate_methods {
+    ($field:ident => $($method:ident),+ $(,)?) => {
+        $($crate::__store_impl!(@one (field $field) $method);)+
+    };
+}
+
 /// Items the crate's macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
@@ -215,6 +248,10 @@ pub mod __private {
         std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<T>> + Send + 'a>>;
 }
 
+/// The one forwarding `impl KeyValueStore` behind [`delegate_store!`] and the impls for `Arc`,
+/// `Box` and `&`, and the forwarded methods of [`delegate_methods!`]: every method calls the
+/// same method of the inner store, reached by `deref` (`&**self`) or `field NAME`
+/// (`&self.NAME`). Each method's signature is written once, in the `@one` arms.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __store_impl {
@@ -223,37 +260,83 @@ macro_rules! __store_impl {
     ([$($generics:tt)*] $ty:ty, $($how:tt)+) => {
         #[deny(clippy::missing_trait_methods)]
         impl<$($generics)*> $crate::KeyValueStore for $ty {
-            fn capabilities(&self) -> $crate::Capabilities {
-                $crate::KeyValueStore::capabilities($crate::__store_impl!(@inner self, $($how)+))
-            }
-            $crate::__store_impl!(@fwd ($($how)+) get<'life1, 'life2>(
-                collection: &'life1 str, key: &'life2 str) -> Option<$crate::Value>);
-            $crate::__store_impl!(@fwd ($($how)+) get_many<'life1, 'life2, 'life3>(
-                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Value>>);
-            $crate::__store_impl!(@fwd ($($how)+) ttl<'life1, 'life2>(
-                collection: &'life1 str, key: &'life2 str) -> Option<$crate::Entry>);
-            $crate::__store_impl!(@fwd ($($how)+) ttl_many<'life1, 'life2, 'life3>(
-                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Entry>>);
-            $crate::__store_impl!(@fwd ($($how)+) put<'life1, 'life2>(
-                collection: &'life1 str, key: &'life2 str, value: $crate::Value,
-                ttl: Option<::std::time::Duration>) -> ());
-            $crate::__store_impl!(@fwd ($($how)+) put_many<'life1, 'life2, 'life3>(
-                collection: &'life1 str, entries: &'life2 [(&'life3 str, $crate::Value)],
-                ttl: Option<::std::time::Duration>) -> ());
-            $crate::__store_impl!(@fwd ($($how)+) put_if_absent<'life1, 'life2>(
-                collection: &'life1 str, key: &'life2 str, value: $crate::Value,
-                ttl: Option<::std::time::Duration>) -> bool);
-            $crate::__store_impl!(@fwd ($($how)+) delete<'life1, 'life2>(
-                collection: &'life1 str, key: &'life2 str) -> bool);
-            $crate::__store_impl!(@fwd ($($how)+) delete_many<'life1, 'life2, 'life3>(
-                collection: &'life1 str, keys: &'life2 [&'life3 str]) -> usize);
-            $crate::__store_impl!(@fwd ($($how)+) keys<'life1>(collection: &'life1 str) -> Vec<String>);
-            $crate::__store_impl!(@fwd ($($how)+) collections<>() -> Vec<String>);
-            $crate::__store_impl!(@fwd ($($how)+) destroy_collection<'life1>(
-                collection: &'life1 str) -> bool);
-            $crate::__store_impl!(@fwd ($($how)+) destroy<>() -> bool);
-            $crate::__store_impl!(@fwd ($($how)+) cull<>() -> usize);
+            $crate::__store_impl!(@one ($($how)+) capabilities);
+            $crate::__store_impl!(@one ($($how)+) get);
+            $crate::__store_impl!(@one ($($how)+) get_many);
+            $crate::__store_impl!(@one ($($how)+) ttl);
+            $crate::__store_impl!(@one ($($how)+) ttl_many);
+            $crate::__store_impl!(@one ($($how)+) put);
+            $crate::__store_impl!(@one ($($how)+) put_many);
+            $crate::__store_impl!(@one ($($how)+) put_if_absent);
+            $crate::__store_impl!(@one ($($how)+) delete);
+            $crate::__store_impl!(@one ($($how)+) delete_many);
+            $crate::__store_impl!(@one ($($how)+) keys);
+            $crate::__store_impl!(@one ($($how)+) collections);
+            $crate::__store_impl!(@one ($($how)+) destroy_collection);
+            $crate::__store_impl!(@one ($($how)+) destroy);
+            $crate::__store_impl!(@one ($($how)+) cull);
         }
+    };
+    // Each method's signature, once.
+    (@one ($($how:tt)+) capabilities) => {
+        fn capabilities(&self) -> $crate::Capabilities {
+            $crate::KeyValueStore::capabilities($crate::__store_impl!(@inner self, $($how)+))
+        }
+    };
+    (@one ($($how:tt)+) get) => {
+        $crate::__store_impl!(@fwd ($($how)+) get<'life1, 'life2>(
+            collection: &'life1 str, key: &'life2 str) -> Option<$crate::Value>);
+    };
+    (@one ($($how:tt)+) get_many) => {
+        $crate::__store_impl!(@fwd ($($how)+) get_many<'life1, 'life2, 'life3>(
+            collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Value>>);
+    };
+    (@one ($($how:tt)+) ttl) => {
+        $crate::__store_impl!(@fwd ($($how)+) ttl<'life1, 'life2>(
+            collection: &'life1 str, key: &'life2 str) -> Option<$crate::Entry>);
+    };
+    (@one ($($how:tt)+) ttl_many) => {
+        $crate::__store_impl!(@fwd ($($how)+) ttl_many<'life1, 'life2, 'life3>(
+            collection: &'life1 str, keys: &'life2 [&'life3 str]) -> Vec<Option<$crate::Entry>>);
+    };
+    (@one ($($how:tt)+) put) => {
+        $crate::__store_impl!(@fwd ($($how)+) put<'life1, 'life2>(
+            collection: &'life1 str, key: &'life2 str, value: $crate::Value,
+            ttl: Option<::std::time::Duration>) -> ());
+    };
+    (@one ($($how:tt)+) put_many) => {
+        $crate::__store_impl!(@fwd ($($how)+) put_many<'life1, 'life2, 'life3>(
+            collection: &'life1 str, entries: &'life2 [(&'life3 str, $crate::Value)],
+            ttl: Option<::std::time::Duration>) -> ());
+    };
+    (@one ($($how:tt)+) put_if_absent) => {
+        $crate::__store_impl!(@fwd ($($how)+) put_if_absent<'life1, 'life2>(
+            collection: &'life1 str, key: &'life2 str, value: $crate::Value,
+            ttl: Option<::std::time::Duration>) -> bool);
+    };
+    (@one ($($how:tt)+) delete) => {
+        $crate::__store_impl!(@fwd ($($how)+) delete<'life1, 'life2>(
+            collection: &'life1 str, key: &'life2 str) -> bool);
+    };
+    (@one ($($how:tt)+) delete_many) => {
+        $crate::__store_impl!(@fwd ($($how)+) delete_many<'life1, 'life2, 'life3>(
+            collection: &'life1 str, keys: &'life2 [&'life3 str]) -> usize);
+    };
+    (@one ($($how:tt)+) keys) => {
+        $crate::__store_impl!(@fwd ($($how)+) keys<'life1>(collection: &'life1 str) -> Vec<String>);
+    };
+    (@one ($($how:tt)+) collections) => {
+        $crate::__store_impl!(@fwd ($($how)+) collections<>() -> Vec<String>);
+    };
+    (@one ($($how:tt)+) destroy_collection) => {
+        $crate::__store_impl!(@fwd ($($how)+) destroy_collection<'life1>(
+            collection: &'life1 str) -> bool);
+    };
+    (@one ($($how:tt)+) destroy) => {
+        $crate::__store_impl!(@fwd ($($how)+) destroy<>() -> bool);
+    };
+    (@one ($($how:tt)+) cull) => {
+        $crate::__store_impl!(@fwd ($($how)+) cull<>() -> usize);
     };
     // One method: the signature `#[async_trait]` gives it (`'life0` for `&self`, one lifetime per
     // borrowed argument), forwarding to the same method of the inner store.

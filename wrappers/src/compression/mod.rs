@@ -36,9 +36,7 @@ mod codec;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stowage_core::{
-    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
-};
+use stowage_core::{Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait};
 
 pub use codec::{COMPRESSED_DATA_KEY, COMPRESSION_ALGORITHM_KEY, COMPRESSION_VERSION_KEY};
 
@@ -173,9 +171,7 @@ impl<S: KeyValueStore> CompressionStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for CompressionStore<S> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
+    stowage_core::delegate_methods!(inner => capabilities, delete, delete_many, keys, collections, destroy_collection, destroy);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         self.inner
@@ -245,30 +241,6 @@ impl<S: KeyValueStore> KeyValueStore for CompressionStore<S> {
             .map(|(k, v)| Ok((*k, self.pack(v, max)?)))
             .collect::<Result<Vec<_>>>()?;
         self.inner.put_many(collection, &packed, ttl).await
-    }
-
-    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, key).await
-    }
-
-    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(collection, keys).await
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use stowage_core::{Capabilities, Entry, KeyValueStore, Layer, Result, Value, async_trait};
+use stowage_core::{Entry, KeyValueStore, Layer, Result, Value, async_trait};
 
 #[derive(Debug, Default, Clone)]
 struct Defaults {
@@ -104,9 +104,7 @@ impl<S> DefaultValueStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
+    stowage_core::delegate_methods!(inner => capabilities, put, put_if_absent, delete, delete_many, keys, collections, destroy_collection, destroy);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         let found = self.inner.get(collection, key).await?;
@@ -134,26 +132,6 @@ impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
             .collect())
     }
 
-    async fn put(
-        &self,
-        collection: &str,
-        key: &str,
-        value: Value,
-        ttl: Option<Duration>,
-    ) -> Result<()> {
-        self.inner.put(collection, key, value, ttl).await
-    }
-
-    async fn put_if_absent(
-        &self,
-        collection: &str,
-        key: &str,
-        value: Value,
-        ttl: Option<Duration>,
-    ) -> Result<bool> {
-        self.inner.put_if_absent(collection, key, value, ttl).await
-    }
-
     async fn put_many(
         &self,
         collection: &str,
@@ -161,30 +139,6 @@ impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
         ttl: Option<Duration>,
     ) -> Result<()> {
         self.inner.put_many(collection, entries, ttl).await
-    }
-
-    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, key).await
-    }
-
-    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(collection, keys).await
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {

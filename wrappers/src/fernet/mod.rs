@@ -271,6 +271,8 @@ impl<S: KeyValueStore> FernetStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
+    stowage_core::delegate_methods!(inner => delete, delete_many, keys, collections, destroy_collection, destroy);
+
     fn capabilities(&self) -> Capabilities {
         self.inner
             .capabilities()
@@ -340,30 +342,6 @@ impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
             .map(|(k, v)| Ok((*k, self.seal(v)?)))
             .collect::<Result<Vec<_>>>()?;
         self.inner.put_many(collection, &sealed, ttl).await
-    }
-
-    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, key).await
-    }
-
-    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(collection, keys).await
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {

@@ -30,9 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use stowage_core::{
-    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
-};
+use stowage_core::{Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait};
 
 #[derive(Debug)]
 struct State {
@@ -130,25 +128,7 @@ impl<S: KeyValueStore> ReadOnlyStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for ReadOnlyStore<S> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        self.inner.get(collection, key).await
-    }
-
-    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        self.inner.get_many(collection, keys).await
-    }
-
-    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.inner.ttl(collection, key).await
-    }
-
-    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.inner.ttl_many(collection, keys).await
-    }
+    stowage_core::delegate_methods!(inner => capabilities, get, get_many, ttl, ttl_many, keys, collections);
 
     async fn put(
         &self,
@@ -206,14 +186,6 @@ impl<S: KeyValueStore> KeyValueStore for ReadOnlyStore<S> {
             Gate::Open => self.inner.delete_many(collection, keys).await,
             Gate::Ignore => Ok(0),
         }
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
     }
 
     async fn destroy_collection(&self, collection: &str) -> Result<bool> {

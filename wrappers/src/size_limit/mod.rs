@@ -25,7 +25,7 @@
 use std::time::Duration;
 
 use stowage_core::{
-    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
+    Capabilities, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait,
 };
 
 use crate::context::context;
@@ -115,6 +115,8 @@ pub struct SizeLimitStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
+    stowage_core::delegate_methods!(inner => get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy);
+
     fn capabilities(&self) -> Capabilities {
         let inner = self.inner.capabilities();
         match self.limits.max {
@@ -123,22 +125,6 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
             }
             _ => inner,
         }
-    }
-
-    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        self.inner.get(collection, key).await
-    }
-
-    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        self.inner.get_many(collection, keys).await
-    }
-
-    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.inner.ttl(collection, key).await
-    }
-
-    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.inner.ttl_many(collection, keys).await
     }
 
     async fn put(
@@ -209,30 +195,6 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
             .map_err(context(LAYER, "put_many", collection))?;
         stowage_core::rules::check_ttl(ttl).map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, &kept, ttl).await
-    }
-
-    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, key).await
-    }
-
-    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(collection, keys).await
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::RwLock;
-use stowage_core::{Capabilities, Entry, KeyValueStore, Layer, Result, Value, async_trait};
+use stowage_core::{Entry, KeyValueStore, Layer, Result, Value, async_trait};
 
 /// The counts of one collection (or of all, from [`StatsLayer::totals`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -216,9 +216,7 @@ fn hits_misses<T>(c: &Counters, found: &[Option<T>]) {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for StatsStore<S> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
+    stowage_core::delegate_methods!(inner => capabilities, keys, collections, destroy_collection, destroy);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         let r = self.inner.get(collection, key).await;
@@ -296,22 +294,6 @@ impl<S: KeyValueStore> KeyValueStore for StatsStore<S> {
             c.deletes.fetch_add(keys.len() as u64, Relaxed);
             c.deleted.fetch_add(*removed as u64, Relaxed);
         })
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {

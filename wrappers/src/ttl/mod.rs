@@ -37,9 +37,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use stowage_core::{
-    Capabilities, Entry, Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait, rules,
-};
+use stowage_core::{Error, ErrorKind, KeyValueStore, Layer, Result, Value, async_trait, rules};
 
 use crate::context::context;
 
@@ -142,25 +140,7 @@ pub struct TtlStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
-        self.inner.get(collection, key).await
-    }
-
-    async fn get_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Value>>> {
-        self.inner.get_many(collection, keys).await
-    }
-
-    async fn ttl(&self, collection: &str, key: &str) -> Result<Option<Entry>> {
-        self.inner.ttl(collection, key).await
-    }
-
-    async fn ttl_many(&self, collection: &str, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
-        self.inner.ttl_many(collection, keys).await
-    }
+    stowage_core::delegate_methods!(inner => capabilities, get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy);
 
     async fn put(
         &self,
@@ -201,30 +181,6 @@ impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
             .effective_ttl(ttl)
             .map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, entries, ttl).await
-    }
-
-    async fn delete(&self, collection: &str, key: &str) -> Result<bool> {
-        self.inner.delete(collection, key).await
-    }
-
-    async fn delete_many(&self, collection: &str, keys: &[&str]) -> Result<usize> {
-        self.inner.delete_many(collection, keys).await
-    }
-
-    async fn keys(&self, collection: &str) -> Result<Vec<String>> {
-        self.inner.keys(collection).await
-    }
-
-    async fn collections(&self) -> Result<Vec<String>> {
-        self.inner.collections().await
-    }
-
-    async fn destroy_collection(&self, collection: &str) -> Result<bool> {
-        self.inner.destroy_collection(collection).await
-    }
-
-    async fn destroy(&self) -> Result<bool> {
-        self.inner.destroy().await
     }
 
     async fn cull(&self) -> Result<usize> {
