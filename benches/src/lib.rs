@@ -8,6 +8,7 @@
 pub mod adapter;
 pub mod backends;
 pub mod cpu;
+pub mod plot;
 pub mod pykv;
 pub mod report;
 pub mod runner;

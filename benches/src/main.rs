@@ -333,7 +333,7 @@ async fn run(args: Args) -> Result<()> {
         "hit_rate": cfg.hit_rate,
         "cache_ttl_s": cfg.cache_ttl.as_secs_f64(),
     });
-    report::write_all(&args.out, &config_json, &results)?;
+    report::write_all(&args.out, &config_json, &results, &selected)?;
     println!(
         "\nresults: {} (also results.csv, results.svg)",
         args.out.join("results.json").display()

@@ -1,4 +1,4 @@
-//! What a harness run leaves behind: the table, the ratio summary, JSON, CSV and an SVG plot.
+//! What a harness run leaves behind: the table, the ratio summary, JSON, CSV and the plot.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -91,24 +91,34 @@ fn find<'a>(results: &'a [RunResult], backend: &str, workload: &str) -> Option<&
         .find(|r| r.backend == backend && r.workload == workload)
 }
 
-/// One line per backend and workload whose raw baseline, or Python anchor (`pykv-<backend>`),
-/// ran in the same invocation.
-pub fn ratios(results: &[RunResult], backends: &[Backend]) -> Vec<String> {
-    let find = |name: &str, workload: &str| find(results, name, workload);
-    let mut lines = Vec::new();
+/// A store's run beside its baseline's or Python anchor's run, same workload.
+pub type Pair<'a> = (&'a RunResult, &'a RunResult);
+
+/// Every run whose raw baseline, or Python anchor (`pykv-<backend>`), ran in the same
+/// invocation, paired with it (baseline first, then anchor).
+pub fn baseline_pairs<'a>(results: &'a [RunResult], backends: &[Backend]) -> Vec<Pair<'a>> {
+    let mut pairs = Vec::new();
     for r in results {
         let baseline = backends
             .iter()
             .find(|b| b.name == r.backend)
             .and_then(|b| b.baseline);
-        if let Some(base) = baseline.and_then(|b| find(b, &r.workload)) {
-            lines.push(ratio_line(r, base));
+        if let Some(base) = baseline.and_then(|b| find(results, b, &r.workload)) {
+            pairs.push((r, base));
         }
-        if let Some(anchor) = find(&format!("pykv-{}", r.backend), &r.workload) {
-            lines.push(ratio_line(r, anchor));
+        if let Some(anchor) = find(results, &format!("pykv-{}", r.backend), &r.workload) {
+            pairs.push((r, anchor));
         }
     }
-    lines
+    pairs
+}
+
+/// One line per pair of [`baseline_pairs`].
+pub fn ratios(results: &[RunResult], backends: &[Backend]) -> Vec<String> {
+    baseline_pairs(results, backends)
+        .into_iter()
+        .map(|(r, base)| ratio_line(r, base))
+        .collect()
 }
 
 /// One result per (backend, workload): the run with the median ops/s over the rounds (the upper
@@ -189,13 +199,19 @@ fn spread(mut values: Vec<f64>) -> Option<(f64, f64, f64, usize)> {
     Some((values.get(n / 2).copied()?, values[0], values[n - 1], n))
 }
 
-/// Write `results.json`, `results.csv` and `results.svg` into `dir`.
-pub fn write_all(dir: &Path, config: &serde_json::Value, results: &[RunResult]) -> Result<()> {
+/// Write `results.json`, `results.csv` and `results.svg` (see [`crate::plot`]) into `dir`.
+pub fn write_all(
+    dir: &Path,
+    config: &serde_json::Value,
+    results: &[RunResult],
+    backends: &[Backend],
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let doc = serde_json::json!({ "config": config, "results": results });
     write(dir, "results.json", &serde_json::to_vec_pretty(&doc)?)?;
     write(dir, "results.csv", csv(results).as_bytes())?;
-    write(dir, "results.svg", svg(results).as_bytes())?;
+    let svg = crate::plot::svg(results, &baseline_pairs(results, backends))?;
+    write(dir, "results.svg", svg.as_bytes())?;
     Ok(())
 }
 
@@ -231,77 +247,6 @@ pub fn csv(results: &[RunResult]) -> String {
         );
     }
     out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A horizontal bar chart of ops/s: one panel per workload, one bar per backend, each panel
-/// scaled to its fastest backend.
-pub fn svg(results: &[RunResult]) -> String {
-    const BAR: f64 = 18.0;
-    const GAP: f64 = 6.0;
-    const LABEL: f64 = 150.0;
-    const WIDTH: f64 = 760.0;
-    const PLOT: f64 = WIDTH - LABEL - 130.0;
-    let palette = [
-        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-        "#9c755f", "#bab0ac",
-    ];
-    let mut backends: Vec<&str> = Vec::new();
-    let mut workloads: Vec<&str> = Vec::new();
-    for r in results {
-        if !backends.contains(&r.backend.as_str()) {
-            backends.push(&r.backend);
-        }
-        if !workloads.contains(&r.workload.as_str()) {
-            workloads.push(&r.workload);
-        }
-    }
-    let mut body = String::new();
-    let mut y = 40.0;
-    for w in &workloads {
-        let rows: Vec<&RunResult> = results.iter().filter(|r| r.workload == *w).collect();
-        let max = rows
-            .iter()
-            .map(|r| r.ops_per_sec)
-            .fold(f64::MIN_POSITIVE, f64::max);
-        let _ = writeln!(
-            body,
-            r#"<text x="10" y="{:.0}" font-weight="bold">{}</text>"#,
-            y + 12.0,
-            escape(w)
-        );
-        y += 20.0;
-        for r in rows {
-            let colour =
-                palette[backends.iter().position(|b| *b == r.backend).unwrap_or(0) % palette.len()];
-            let len = (r.ops_per_sec / max * PLOT).max(1.0);
-            let _ = writeln!(
-                body,
-                r#"<text x="{:.0}" y="{:.0}" text-anchor="end">{}</text><rect x="{LABEL:.0}" y="{y:.0}" width="{len:.1}" height="{BAR:.0}" fill="{colour}"/><text x="{:.1}" y="{:.0}">{:.0} ops/s</text>"#,
-                LABEL - 8.0,
-                y + 13.0,
-                escape(&r.backend),
-                LABEL + len + 6.0,
-                y + 13.0,
-                r.ops_per_sec
-            );
-            y += BAR + GAP;
-        }
-        y += 10.0;
-    }
-    format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{:.0}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="10" y="22" font-size="15" font-weight="bold">stowage-bench: throughput (ops/s, higher is better)</text>
-{body}</svg>
-"#,
-        y + 10.0
-    )
 }
 
 /// Ratio lines: each stack's row against the first stack's row, same backend and workload.
@@ -379,15 +324,6 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[1].starts_with("memory,read-only,10.0,5.0,1.0000"));
-    }
-
-    #[test]
-    fn svg_scales_bars_per_workload() {
-        let text = svg(&[result("memory", "a", 100.0), result("moka", "a", 50.0)]);
-        assert!(text.starts_with("<svg"));
-        assert!(text.contains(r#"width="480.0""#), "{text}");
-        assert!(text.contains(r#"width="240.0""#), "{text}");
-        assert!(text.contains("100 ops/s") && text.contains("50 ops/s"));
     }
 
     #[test]
