@@ -209,20 +209,7 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::Latency;
-
-    fn result(backend: &str, workload: &str, ops: f64) -> RunResult {
-        RunResult {
-            backend: backend.into(),
-            workload: workload.into(),
-            ops_per_sec: ops,
-            reads_per_sec: ops,
-            read: Latency::default(),
-            write: Latency::default(),
-            hit_rate: 1.0,
-            cpu_us_per_op: None,
-        }
-    }
+    use crate::report::tests::result;
 
     /// The text of every `<text>` element, trimmed.
     fn texts(svg: &str) -> Vec<String> {
