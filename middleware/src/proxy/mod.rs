@@ -11,6 +11,7 @@
 //! from the client longer than [`DEFAULT_MAX_LINE_BYTES`] (configurable) is refused with a
 //! JSON-RPC error; a longer one from the server is relayed as it streams in and not stored.
 
+mod decide;
 mod lines;
 mod message;
 mod own;
