@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::lines::one_line;
 use super::message::Message;
-use crate::cache::{Lookup, ResponseCache, Ticket};
+use crate::cache::{Lookup, Outcome, ResponseCache, Ticket};
 use crate::caller::Caller;
 use crate::method::Method;
 use crate::request::{CacheRequest, SkipReason};
@@ -124,11 +124,16 @@ pub(crate) fn server_request(cache: &ResponseCache) {
 }
 
 /// Hand the server's answer `msg` to the request it answers: stored when the rules allow,
-/// learned from when it is a `tools/list` page.
-pub(crate) async fn settle(cache: &ResponseCache, awaiting: Awaiting, msg: &Message<'_>) {
+/// learned from when it is a `tools/list` page. Returns what became of it (`None`: it was not
+/// to be stored).
+pub(crate) async fn settle(
+    cache: &ResponseCache,
+    awaiting: Awaiting,
+    msg: &Message<'_>,
+) -> Option<Outcome> {
     if !awaiting.tools_list && awaiting.ticket.is_none() {
         // Neither stored nor learned from: the answer is only relayed, never parsed.
-        return;
+        return None;
     }
     let json = msg
         .result
@@ -138,24 +143,17 @@ pub(crate) async fn settle(cache: &ResponseCache, awaiting: Awaiting, msg: &Mess
     {
         cache.learn_tools(json);
     }
-    let Some(ticket) = awaiting.ticket else {
-        return;
-    };
+    let ticket = awaiting.ticket?;
     if msg.error.is_some() {
-        let _ = cache.skip(ticket, SkipReason::Error);
-        return;
+        return Some(cache.skip(ticket, SkipReason::Error));
     }
-    match (msg.result, json) {
+    Some(match (msg.result, json) {
         (Some(raw), _) if raw.get().len() > cache.policy().entry_limit() => {
-            let _ = cache.skip(ticket, SkipReason::Oversized);
+            cache.skip(ticket, SkipReason::Oversized)
         }
-        (Some(raw), Some(json)) => {
-            let _ = cache.complete_text(ticket, raw, &json).await;
-        }
-        _ => {
-            let _ = cache.skip(ticket, SkipReason::Malformed);
-        }
-    }
+        (Some(raw), Some(json)) => cache.complete_text(ticket, raw, &json).await,
+        _ => cache.skip(ticket, SkipReason::Malformed),
+    })
 }
 
 /// The `_meta` of a request's params, without its progress token: what a request of the

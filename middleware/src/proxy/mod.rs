@@ -12,6 +12,8 @@
 //! JSON-RPC error; a longer one from the server is relayed as it streams in and not stored.
 
 mod decide;
+#[cfg(feature = "http-proxy")]
+pub mod http;
 mod lines;
 mod message;
 mod own;

@@ -50,12 +50,7 @@ impl PendingState {
 
     /// Note a request with `id`. A second request with an id already waiting makes both
     /// answers unstorable: which is which cannot be told.
-    pub(super) fn insert(
-        &mut self,
-        proxy: &Proxy,
-        id: String,
-        awaiting: Awaiting,
-    ) {
+    pub(super) fn insert(&mut self, proxy: &Proxy, id: String, awaiting: Awaiting) {
         let now = Instant::now();
         if self
             .last_sweep

@@ -207,7 +207,7 @@ where
                 }
                 let waiting = pending.lock().requests.remove(&id);
                 if let Some(waiting) = waiting {
-                    decide::settle(&proxy.cache, waiting.awaiting, &msg).await;
+                    let _ = decide::settle(&proxy.cache, waiting.awaiting, &msg).await;
                 }
                 write_line(out, &line).await?;
             }

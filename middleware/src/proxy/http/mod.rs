@@ -1,0 +1,332 @@
+//! The caching Streamable HTTP proxy: an MCP endpoint in front of a remote MCP server.
+//!
+//! [`HttpProxy`] listens for Streamable HTTP (MCP 2025-03-26 and later) and relays to an
+//! upstream Streamable HTTP server, answering cacheable requests from the cache with the same
+//! rules as the stdio relay (the per-message decisions are one module both transports call).
+//!
+//! - **POST** (one JSON-RPC message): `tools/call`, `resources/read`, `prompts/get` and the
+//!   `*/list` methods are answered from the cache when the rules allow (server hints, tool
+//!   annotations, namespaces, caller partitions); everything else, and every miss, goes
+//!   upstream. The upstream's answer is relayed as it sends it: a JSON body whole, an event
+//!   stream event by event. A hit is sent as JSON when the client's `Accept` takes JSON, else
+//!   as one SSE event. A batch is relayed untouched. A body that is not JSON gets HTTP 400 with
+//!   a JSON-RPC parse error; one over the size limit gets HTTP 413.
+//! - **GET** (the server's stream) and **DELETE** (end of session) are relayed; notifications
+//!   on any stream (`*/list_changed`, `resources/updated`) invalidate before the client sees
+//!   them; a request from the server (elicitation, sampling) makes the answers in flight
+//!   unstorable.
+//! - **Headers**: every request header but the hop-by-hop ones and `Host` goes upstream
+//!   unchanged (`Authorization`, `Mcp-Session-Id`, `MCP-Protocol-Version`, `Last-Event-ID`),
+//!   and every response header comes back (the `Mcp-Session-Id` the upstream assigns, say).
+//!   A hit is answered without the upstream, so it does not check the session.
+//! - **Callers**: the cache partition is a digest of the `Authorization` header (or, without
+//!   one, of the other credential headers, [`crate::CREDENTIAL_HEADERS`]); requests without
+//!   credentials are anonymous and share a partition; `cacheScope: "public"` answers are
+//!   shared by every caller.
+//! - **Coalescing**: concurrent identical requests (same method, arguments and caller) make
+//!   one upstream call at a time in one process; the others wait and are answered from the
+//!   cache. Across processes sharing a store there is no lock: two proxies missing at once
+//!   both call the upstream, and the later answer overwrites the earlier (both valid).
+//! - **Faults**: an unreachable upstream gives HTTP 502 with a JSON-RPC error naming the
+//!   cause, a late one HTTP 504 (or, on a stream already open, a JSON-RPC error event);
+//!   nothing is stored, and the next request tries again. A failing store is bypassed
+//!   (requests pass through uncached). A client leaving mid-stream does not stop the upstream
+//!   answer from being read and stored.
+//! - **Limits**: the request body size ([`HttpProxyBuilder::max_body_bytes`]), the deadline of
+//!   one upstream exchange ([`HttpProxyBuilder::upstream_timeout`]) and the number of upstream
+//!   POSTs at once ([`HttpProxyBuilder::max_upstream_requests`]; GET streams are not counted).
+//! - **Operations**: `GET /healthz` on the listener; statistics and clearing on an optional
+//!   admin listener ([`HttpProxy::serve_admin`]); on shutdown the listener closes and requests
+//!   in flight finish (within a grace period).
+//!
+//! The MCP endpoint is every path but `/healthz`: all go to the one upstream URL.
+
+mod admin;
+mod answer;
+mod body;
+mod coalesce;
+mod forward;
+mod health;
+mod post;
+mod sse;
+mod tools;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
+
+use http::{Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use self::answer::Watch;
+use self::body::Body;
+use crate::cache::ResponseCache;
+
+/// The default largest request body: 4 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The default deadline of one upstream exchange: 120 s.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default number of upstream POSTs at once: 64.
+pub const DEFAULT_MAX_UPSTREAM_REQUESTS: usize = 64;
+/// The default time requests in flight get to finish on shutdown: 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every connection of one proxy shares.
+#[derive(Debug)]
+struct Inner {
+    cache: ResponseCache,
+    upstream: reqwest::Url,
+    client: reqwest::Client,
+    max_body_bytes: usize,
+    upstream_timeout: Duration,
+    permits: Arc<Semaphore>,
+    shutdown_grace: Duration,
+    flights: coalesce::Flights,
+    /// Whether every page of the upstream's tool list was read since the last change.
+    tools_listed: AtomicBool,
+    /// Requests of the proxy's own sent so far (their ids).
+    own_sent: AtomicU64,
+}
+
+/// Settings of an [`HttpProxy`]; [`HttpProxy::builder`] makes one.
+#[derive(Debug)]
+#[must_use]
+pub struct HttpProxyBuilder {
+    cache: ResponseCache,
+    upstream: String,
+    max_body_bytes: usize,
+    upstream_timeout: Duration,
+    max_upstream_requests: usize,
+    shutdown_grace: Duration,
+}
+
+impl HttpProxyBuilder {
+    /// Refuse request bodies over `bytes` with HTTP 413 (default [`DEFAULT_MAX_BODY_BYTES`];
+    /// at least 1 KiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes.max(1024);
+        self
+    }
+
+    /// Give one upstream exchange (waiting for a slot, the answer, a streamed answer's end) at
+    /// most `timeout` (default [`DEFAULT_UPSTREAM_TIMEOUT`]); past it the client gets a
+    /// JSON-RPC error (HTTP 504).
+    pub fn upstream_timeout(mut self, timeout: Duration) -> Self {
+        self.upstream_timeout = timeout;
+        self
+    }
+
+    /// Send at most `n` POSTs upstream at once (default
+    /// [`DEFAULT_MAX_UPSTREAM_REQUESTS`]; at least 1); others wait for a slot, within their
+    /// deadline.
+    pub fn max_upstream_requests(mut self, n: usize) -> Self {
+        self.max_upstream_requests = n.max(1);
+        self
+    }
+
+    /// On shutdown, give requests in flight `grace` to finish (default
+    /// [`DEFAULT_SHUTDOWN_GRACE`]).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// The proxy. Errors when the upstream is not an `http://` (or, with the
+    /// `http-proxy-tls` feature, `https://`) URL, or the HTTP client cannot be built.
+    pub fn build(self) -> io::Result<HttpProxy> {
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let upstream = reqwest::Url::parse(&self.upstream)
+            .map_err(|e| invalid(format!("--upstream {}: {e}", self.upstream)))?;
+        let tls = cfg!(feature = "http-proxy-tls");
+        match upstream.scheme() {
+            "http" => {}
+            "https" if tls => {}
+            "https" => {
+                return Err(invalid(
+                    "https:// upstreams need the `http-proxy-tls` feature of stowage-mcp".into(),
+                ));
+            }
+            other => return Err(invalid(format!("--upstream: not an HTTP URL ({other}://)"))),
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| io::Error::other(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpProxy {
+            inner: Arc::new(Inner {
+                cache: self.cache,
+                upstream,
+                client,
+                max_body_bytes: self.max_body_bytes,
+                upstream_timeout: self.upstream_timeout,
+                permits: Arc::new(Semaphore::new(self.max_upstream_requests)),
+                shutdown_grace: self.shutdown_grace,
+                flights: coalesce::Flights::default(),
+                tools_listed: AtomicBool::new(false),
+                own_sent: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// A caching Streamable HTTP proxy in front of one upstream MCP server (see the
+/// [module documentation](self)).
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use stowage_mcp::proxy::http::HttpProxy;
+/// use stowage_mcp::{Namespace, ResponseCache};
+///
+/// let upstream = "http://127.0.0.1:8000/mcp";
+/// let cache = ResponseCache::in_memory().in_namespace(Namespace::for_url(upstream));
+/// let proxy = HttpProxy::builder(cache, upstream).build()?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// proxy.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpProxy {
+    inner: Arc<Inner>,
+}
+
+impl HttpProxy {
+    /// Settings for a proxy answering from `cache` in front of the Streamable HTTP endpoint
+    /// `upstream` (`http://host:port/mcp`).
+    pub fn builder(cache: ResponseCache, upstream: impl Into<String>) -> HttpProxyBuilder {
+        HttpProxyBuilder {
+            cache,
+            upstream: upstream.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
+            max_upstream_requests: DEFAULT_MAX_UPSTREAM_REQUESTS,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &ResponseCache {
+        &self.inner.cache
+    }
+
+    /// Serve MCP on `listener` until `shutdown` resolves; then stop accepting, and give the
+    /// requests in flight the shutdown grace to finish.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let inner = self.inner.clone();
+        serve_with(listener, shutdown, self.inner.shutdown_grace, move |req| {
+            route(inner.clone(), req)
+        })
+        .await
+    }
+
+    /// Serve the admin endpoints (statistics, clearing, health) on `listener` until `shutdown`
+    /// resolves. Whoever reaches this listener can clear the cache: bind it to loopback.
+    pub async fn serve_admin(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let inner = self.inner.clone();
+        serve_with(listener, shutdown, Duration::from_secs(2), move |req| {
+            let inner = inner.clone();
+            async move { admin::route(&inner, req).await }
+        })
+        .await
+    }
+}
+
+/// Accept HTTP/1.1 connections on `listener`, answering with `handle`, until `shutdown`.
+async fn serve_with<F, Fut>(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+    handle: F,
+) -> io::Result<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait a little rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let handle = handle.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let answer = handle(req);
+                    async move { Ok::<_, Infallible>(answer.await) }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("stopped accepting; finishing the requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!(?grace, "requests still in flight after the shutdown grace; closing");
+        }
+    }
+    Ok(())
+}
+
+/// Route one request of the MCP listener.
+async fn route(p: Arc<Inner>, request: Request<Incoming>) -> Response<Body> {
+    match *request.method() {
+        Method::GET if request.uri().path() == "/healthz" => health::check(&p).await,
+        Method::POST => post::handle(p, request).await,
+        Method::GET | Method::DELETE => relay(p, request).await,
+        _ => {
+            let mut response = body::json(StatusCode::METHOD_NOT_ALLOWED, "{}");
+            response.headers_mut().insert(
+                header::ALLOW,
+                http::HeaderValue::from_static("GET, POST, DELETE"),
+            );
+            response
+        }
+    }
+}
+
+/// Relay a GET (the server's stream) or a DELETE (end of session), reading the stream's
+/// notifications on the way.
+async fn relay(p: Arc<Inner>, request: Request<Incoming>) -> Response<Body> {
+    let headers = forward::upstream_headers(request.headers());
+    let method = request.method().clone();
+    let deadline = tokio::time::Instant::now() + p.upstream_timeout;
+    match forward::send(&p, method, headers, None, deadline, false).await {
+        Ok(sent) => answer::relay(p, sent, Watch::relay_only("null", None)).await,
+        Err(e) => {
+            tracing::warn!(error = ?e, "upstream request failed");
+            let (status, message) = e.status_and_message();
+            body::json(status, serde_json::json!({ "error": message }).to_string())
+        }
+    }
+}
