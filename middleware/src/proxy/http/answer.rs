@@ -164,6 +164,7 @@ async fn observe(p: &Inner, watch: &mut Watch, data: &[u8]) {
     };
     match (msg.method.as_deref(), msg.id_key()) {
         (Some(method), None) => {
+            tracing::debug!(method, "notification from the server");
             if decide::server_notification(&p.cache, method, msg.params).await {
                 p.tools_listed.store(false, Ordering::Release);
             }

@@ -27,6 +27,12 @@
 //!   one upstream call at a time in one process; the others wait and are answered from the
 //!   cache. Across processes sharing a store there is no lock: two proxies missing at once
 //!   both call the upstream, and the later answer overwrites the earlier (both valid).
+//! - **A fleet on one store**: proxies in front of one upstream URL share a namespace
+//!   ([`Namespace::for_url`](crate::Namespace::for_url)), so a fill by one is a hit on the
+//!   others; a `list_changed` seen by one deletes the entries from the store, so no proxy
+//!   serves the old list after it. A request another process has in flight at that moment
+//!   (its answer fetched before the change) may still store it: the guard against that is per
+//!   process, and the entry lives until its TTL or the next change.
 //! - **Faults**: an unreachable upstream gives HTTP 502 with a JSON-RPC error naming the
 //!   cause, a late one HTTP 504 (or, on a stream already open, a JSON-RPC error event);
 //!   nothing is stored, and the next request tries again. A failing store is bypassed
