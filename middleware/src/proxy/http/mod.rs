@@ -308,7 +308,20 @@ where
 async fn route(p: Arc<Inner>, request: Request<Incoming>) -> Response<Body> {
     match *request.method() {
         Method::GET if request.uri().path() == "/healthz" => health::check(&p).await,
-        Method::POST => post::handle(p, request).await,
+        // In a task of its own: a client leaving before the answer does not cancel it, so the
+        // upstream's answer is still read and stored.
+        Method::POST => match tokio::spawn(post::handle(p, request)).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "a request's task failed");
+                body::rpc_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "null",
+                    -32603,
+                    "the proxy failed on this request",
+                )
+            }
+        },
         Method::GET | Method::DELETE => relay(p, request).await,
         _ => {
             let mut response = body::json(StatusCode::METHOD_NOT_ALLOWED, "{}");
