@@ -246,7 +246,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .in_namespace(namespace);
     #[cfg(feature = "http-proxy")]
     if args.http.listen.is_some() {
-        return http::run(&args.http, cache).await;
+        return http::run(&args.http, cache, &args.command).await;
     }
     if args.command.is_empty() {
         return Err(

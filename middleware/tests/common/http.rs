@@ -145,13 +145,20 @@ pub struct Proxy {
 impl Proxy {
     /// Start one in front of `upstream` with `args` (a memory store unless `--store` is given).
     pub fn start(upstream: &str, args: &[&str]) -> Proxy {
+        let mut all = vec!["--upstream", upstream];
+        all.extend_from_slice(args);
+        Proxy::spawn(&all, &[])
+    }
+
+    /// Start one with `args` (after `--listen 127.0.0.1:0`) and `env`.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proxy {
         let mut cmd = Command::new(proxy_binary());
-        cmd.args(["--listen", "127.0.0.1:0", "--upstream", upstream]);
+        cmd.args(["--listen", "127.0.0.1:0", "--log-level", "debug"]);
+        cmd.envs(env.iter().copied());
         if !args.contains(&"--store") {
             cmd.args(["--store", "memory://"]);
         }
         cmd.args(args)
-            .args(["--log-level", "debug"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -1,5 +1,6 @@
 //! `--listen`: the Streamable HTTP proxy's options, and running it.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,8 +13,9 @@ use tokio::net::TcpListener;
 #[derive(Debug, clap::Args)]
 pub(crate) struct HttpArgs {
     /// Serve Streamable HTTP on this address (e.g. 127.0.0.1:8080; port 0 picks a free one,
-    /// printed on stderr) in front of `--upstream`.
-    #[arg(long, value_name = "ADDR", requires = "upstream")]
+    /// printed on stderr), in front of `--upstream`, or of `-- COMMAND` (a stdio server, one
+    /// child per HTTP session).
+    #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<SocketAddr>,
 
     /// The Streamable HTTP endpoint of the MCP server (http://host:port/mcp).
@@ -51,8 +53,13 @@ pub(crate) struct HttpArgs {
     log_level: tracing::Level,
 }
 
-/// Run the Streamable HTTP proxy until SIGTERM or SIGINT.
-pub(crate) async fn run(args: &HttpArgs, cache: ResponseCache) -> Result<ExitCode, String> {
+/// Run the Streamable HTTP proxy, in front of `--upstream` or of `command`, until SIGTERM or
+/// SIGINT.
+pub(crate) async fn run(
+    args: &HttpArgs,
+    cache: ResponseCache,
+    command: &[OsString],
+) -> Result<ExitCode, String> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     // The proxy's own events at the chosen level; the libraries' (hyper, reqwest) at warn.
@@ -64,9 +71,26 @@ pub(crate) async fn run(args: &HttpArgs, cache: ResponseCache) -> Result<ExitCod
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(filter)
         .init();
-    let (Some(listen), Some(upstream)) = (args.listen, args.upstream.as_deref()) else {
-        return Err("--listen needs --upstream".into());
+    let Some(listen) = args.listen else {
+        return Err("--listen: no address".into());
     };
+    let builder = match (args.upstream.as_deref(), command) {
+        (Some(url), []) => HttpProxy::builder(cache, url),
+        (None, [program, rest @ ..]) => {
+            HttpProxy::stdio_builder(cache, program.clone(), rest.to_vec())
+        }
+        (Some(_), [_, ..]) => return Err("--upstream and -- COMMAND: give one".into()),
+        (None, []) => return Err("--listen needs --upstream URL or -- COMMAND".into()),
+    };
+    let upstream = match args.upstream.as_deref() {
+        Some(url) => url.to_owned(),
+        None => command
+            .iter()
+            .map(|c| c.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let upstream = upstream.as_str();
     if args.upstream_timeout_ms == 0 {
         return Err("--upstream-timeout-ms must be greater than zero".into());
     }
@@ -79,7 +103,7 @@ pub(crate) async fn run(args: &HttpArgs, cache: ResponseCache) -> Result<ExitCod
              (add --admin-allow-remote to allow it)"
         ));
     }
-    let proxy = HttpProxy::builder(cache, upstream)
+    let proxy = builder
         .max_body_bytes(args.max_body_bytes)
         .upstream_timeout(Duration::from_millis(args.upstream_timeout_ms))
         .max_upstream_requests(args.max_upstream_requests)

@@ -158,7 +158,7 @@ async fn relay_events(
 }
 
 /// Read one message from the upstream (a JSON body, or one event's data).
-async fn observe(p: &Inner, watch: &mut Watch, data: &[u8]) {
+pub(super) async fn observe(p: &Inner, watch: &mut Watch, data: &[u8]) {
     let Some(msg) = Message::parse(data) else {
         return;
     };

@@ -116,6 +116,9 @@ pub(super) async fn send(
     bounded: bool,
 ) -> Result<Sent, UpstreamError> {
     let timeout = p.upstream_timeout;
+    let super::Target::Http(url) = &p.target else {
+        return Err(UpstreamError::Unreachable("not an HTTP upstream".into()));
+    };
     let exchange = async {
         let permit = if bounded {
             Some(
@@ -128,10 +131,7 @@ pub(super) async fn send(
         } else {
             None
         };
-        let mut request = p
-            .client
-            .request(method, p.upstream.clone())
-            .headers(headers);
+        let mut request = p.client.request(method, url.clone()).headers(headers);
         if let Some(body) = body {
             request = request.body(body);
         }

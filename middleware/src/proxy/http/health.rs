@@ -45,9 +45,13 @@ async fn store(p: &Inner) -> Result<(), String> {
 /// Any HTTP answer means reachable (a Streamable HTTP endpoint answers a plain GET with 405
 /// or 406, or opens a stream: only the headers are awaited).
 async fn upstream(p: &Inner) -> Result<(), String> {
+    let super::Target::Http(url) = &p.target else {
+        // A stdio server starts with the first session.
+        return Ok(());
+    };
     let request = p
         .client
-        .request(Method::GET, p.upstream.clone())
+        .request(Method::GET, url.clone())
         .header(header::ACCEPT, "application/json")
         .send();
     match tokio::time::timeout(CHECK_TIMEOUT, request).await {

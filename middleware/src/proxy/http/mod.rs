@@ -50,14 +50,17 @@
 mod admin;
 mod answer;
 mod body;
+mod child;
 mod coalesce;
 mod forward;
 mod health;
 mod post;
 mod sse;
+mod stdio;
 mod tools;
 
 use std::convert::Infallible;
+use std::ffi::OsString;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -74,6 +77,8 @@ use self::answer::Watch;
 use self::body::Body;
 use crate::cache::ResponseCache;
 
+pub use self::stdio::MAX_SESSIONS;
+
 /// The default largest request body: 4 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The default deadline of one upstream exchange: 120 s.
@@ -87,7 +92,7 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 struct Inner {
     cache: ResponseCache,
-    upstream: reqwest::Url,
+    target: Target,
     client: reqwest::Client,
     max_body_bytes: usize,
     upstream_timeout: Duration,
@@ -95,9 +100,25 @@ struct Inner {
     shutdown_grace: Duration,
     flights: coalesce::Flights,
     /// Whether every page of the upstream's tool list was read since the last change.
-    tools_listed: AtomicBool,
+    tools_listed: Arc<AtomicBool>,
     /// Requests of the proxy's own sent so far (their ids).
     own_sent: AtomicU64,
+}
+
+/// What the proxy stands in front of.
+#[derive(Debug)]
+enum Target {
+    /// A Streamable HTTP endpoint.
+    Http(reqwest::Url),
+    /// A stdio server, one child per session.
+    Stdio(stdio::Children),
+}
+
+/// The upstream, as given to the builder.
+#[derive(Debug)]
+enum Upstream {
+    Url(String),
+    Command(OsString, Vec<OsString>),
 }
 
 /// Settings of an [`HttpProxy`]; [`HttpProxy::builder`] makes one.
@@ -105,7 +126,7 @@ struct Inner {
 #[must_use]
 pub struct HttpProxyBuilder {
     cache: ResponseCache,
-    upstream: String,
+    upstream: Upstream,
     max_body_bytes: usize,
     upstream_timeout: Duration,
     max_upstream_requests: usize,
@@ -113,6 +134,17 @@ pub struct HttpProxyBuilder {
 }
 
 impl HttpProxyBuilder {
+    fn new(cache: ResponseCache, upstream: Upstream) -> Self {
+        HttpProxyBuilder {
+            cache,
+            upstream,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
+            max_upstream_requests: DEFAULT_MAX_UPSTREAM_REQUESTS,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+
     /// Refuse request bodies over `bytes` with HTTP 413 (default [`DEFAULT_MAX_BODY_BYTES`];
     /// at least 1 KiB).
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
@@ -146,20 +178,16 @@ impl HttpProxyBuilder {
     /// The proxy. Errors when the upstream is not an `http://` (or, with the
     /// `http-proxy-tls` feature, `https://`) URL, or the HTTP client cannot be built.
     pub fn build(self) -> io::Result<HttpProxy> {
-        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        let upstream = reqwest::Url::parse(&self.upstream)
-            .map_err(|e| invalid(format!("--upstream {}: {e}", self.upstream)))?;
-        let tls = cfg!(feature = "http-proxy-tls");
-        match upstream.scheme() {
-            "http" => {}
-            "https" if tls => {}
-            "https" => {
-                return Err(invalid(
-                    "https:// upstreams need the `http-proxy-tls` feature of stowage-mcp".into(),
-                ));
-            }
-            other => return Err(invalid(format!("--upstream: not an HTTP URL ({other}://)"))),
-        }
+        let tools_listed = Arc::new(AtomicBool::new(false));
+        let target = match self.upstream {
+            Upstream::Url(url) => Target::Http(parse_upstream(&url)?),
+            Upstream::Command(program, args) => Target::Stdio(stdio::Children::new(
+                program,
+                args,
+                self.cache.clone(),
+                tools_listed.clone(),
+            )),
+        };
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
@@ -168,17 +196,32 @@ impl HttpProxyBuilder {
         Ok(HttpProxy {
             inner: Arc::new(Inner {
                 cache: self.cache,
-                upstream,
+                target,
                 client,
                 max_body_bytes: self.max_body_bytes,
                 upstream_timeout: self.upstream_timeout,
                 permits: Arc::new(Semaphore::new(self.max_upstream_requests)),
                 shutdown_grace: self.shutdown_grace,
                 flights: coalesce::Flights::default(),
-                tools_listed: AtomicBool::new(false),
+                tools_listed,
                 own_sent: AtomicU64::new(0),
             }),
         })
+    }
+}
+
+/// The upstream URL, checked: `http://`, or `https://` with the `http-proxy-tls` feature.
+fn parse_upstream(url: &str) -> io::Result<reqwest::Url> {
+    let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+    let upstream =
+        reqwest::Url::parse(url).map_err(|e| invalid(format!("--upstream {url}: {e}")))?;
+    match upstream.scheme() {
+        "http" => Ok(upstream),
+        "https" if cfg!(feature = "http-proxy-tls") => Ok(upstream),
+        "https" => Err(invalid(
+            "https:// upstreams need the `http-proxy-tls` feature of stowage-mcp".into(),
+        )),
+        other => Err(invalid(format!("--upstream: not an HTTP URL ({other}://)"))),
     }
 }
 
@@ -206,14 +249,18 @@ impl HttpProxy {
     /// Settings for a proxy answering from `cache` in front of the Streamable HTTP endpoint
     /// `upstream` (`http://host:port/mcp`).
     pub fn builder(cache: ResponseCache, upstream: impl Into<String>) -> HttpProxyBuilder {
-        HttpProxyBuilder {
-            cache,
-            upstream: upstream.into(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
-            max_upstream_requests: DEFAULT_MAX_UPSTREAM_REQUESTS,
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-        }
+        HttpProxyBuilder::new(cache, Upstream::Url(upstream.into()))
+    }
+
+    /// Settings for a proxy answering from `cache` in front of the stdio MCP server started as
+    /// `program` with `args`: one child per HTTP session (see [`MAX_SESSIONS`] for the limits),
+    /// one shared child for requests without a session.
+    pub fn stdio_builder(
+        cache: ResponseCache,
+        program: OsString,
+        args: Vec<OsString>,
+    ) -> HttpProxyBuilder {
+        HttpProxyBuilder::new(cache, Upstream::Command(program, args))
     }
 
     /// The cache.
@@ -229,10 +276,14 @@ impl HttpProxy {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let inner = self.inner.clone();
-        serve_with(listener, shutdown, self.inner.shutdown_grace, move |req| {
+        let served = serve_with(listener, shutdown, self.inner.shutdown_grace, move |req| {
             route(inner.clone(), req)
         })
-        .await
+        .await;
+        if let Target::Stdio(children) = &self.inner.target {
+            children.stop_all();
+        }
+        served
     }
 
     /// Serve the admin endpoints (statistics, clearing, health) on `listener` until `shutdown`
@@ -337,6 +388,9 @@ async fn route(p: Arc<Inner>, request: Request<Incoming>) -> Response<Body> {
 /// Relay a GET (the server's stream) or a DELETE (end of session), reading the stream's
 /// notifications on the way.
 async fn relay(p: Arc<Inner>, request: Request<Incoming>) -> Response<Body> {
+    if let Target::Stdio(children) = &p.target {
+        return stdio::session_request(children, request.method(), request.headers());
+    }
     let headers = forward::upstream_headers(request.headers());
     let method = request.method().clone();
     let deadline = tokio::time::Instant::now() + p.upstream_timeout;

@@ -14,7 +14,7 @@ use super::Inner;
 use super::answer::{self, Watch};
 use super::body::{self, Body};
 use super::forward;
-use super::tools;
+use super::{stdio, tools};
 use crate::proxy::decide::{self, Decision};
 use crate::proxy::message::Message;
 use crate::resolve::caller_from_headers;
@@ -29,6 +29,11 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
     let started = std::time::Instant::now();
     let deadline = Instant::now() + p.upstream_timeout;
     let (parts, incoming) = request.into_parts();
+    if let super::Target::Stdio(children) = &p.target
+        && let Some(refused) = children.check_session(&parts.headers)
+    {
+        return refused;
+    }
     let bytes = match Limited::new(incoming, p.max_body_bytes).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
@@ -70,6 +75,7 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
         // A batch (or another JSON value): the upstream answers it, untouched.
         return exchange(
             p,
+            &parts.headers,
             headers,
             bytes.clone(),
             Watch::relay_only("null", None),
@@ -82,6 +88,7 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
         // The client's answer to a request of the server's.
         return exchange(
             p,
+            &parts.headers,
             headers,
             bytes.clone(),
             Watch::relay_only(&id_text, None),
@@ -93,6 +100,7 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
         decide::client_notification(&p.cache, method).await;
         return exchange(
             p,
+            &parts.headers,
             headers,
             bytes.clone(),
             Watch::relay_only("null", None),
@@ -110,7 +118,12 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
     // One upstream call per key at a time: identical requests wait, then find the answer.
     let turn = match (&request, caller.partition()) {
         (Some(r), Some(partition)) if p.cache.applies_to(r) => {
-            let key = format!("{}\n{partition}\n{}", r.method().as_str(), r.key().as_str());
+            let key = format!(
+                "{}\n{}\n{partition}\n{}",
+                r.method().as_str(),
+                r.protocol_version().unwrap_or_default(),
+                r.key().as_str()
+            );
             Some(p.flights.turn(key).await)
         }
         _ => None,
@@ -137,7 +150,8 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
                 drain: true,
                 ..Watch::default()
             };
-            let response = exchange(p, headers, bytes.clone(), watch, deadline).await;
+            let response =
+                exchange(p, &parts.headers, headers, bytes.clone(), watch, deadline).await;
             tracing::debug!(
                 %method,
                 cache = outcome,
@@ -152,6 +166,7 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
 /// Send the POST upstream and relay its answer.
 async fn exchange(
     p: Arc<Inner>,
+    client: &HeaderMap,
     headers: HeaderMap,
     bytes: Bytes,
     mut watch: Watch,
@@ -159,6 +174,9 @@ async fn exchange(
 ) -> Response<Body> {
     if watch.deadline.is_none() {
         watch.deadline = Some((deadline, p.upstream_timeout));
+    }
+    if let super::Target::Stdio(children) = &p.target {
+        return stdio::exchange(&p, children, client, &bytes, watch, deadline).await;
     }
     match forward::send(&p, Method::POST, headers, Some(bytes), deadline, true).await {
         Ok(sent) => answer::relay(p, sent, watch).await,

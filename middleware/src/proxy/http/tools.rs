@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use super::Inner;
-use super::forward;
 use super::sse::{Piece, Splitter};
+use super::{forward, stdio};
 use crate::proxy::decide;
 use crate::proxy::message::Message;
 
@@ -75,6 +75,14 @@ fn own_headers(client: &HeaderMap) -> HeaderMap {
     headers
 }
 
+/// The result of the answer with `id` in `data` (one message), if it is that.
+fn wanted(data: &[u8], id: &str) -> Option<Json> {
+    let msg = Message::parse(data)?;
+    (msg.method.is_none() && msg.id_key().as_deref() == Some(id))
+        .then(|| serde_json::from_str(msg.result?.get()).ok())
+        .flatten()
+}
+
 /// Send one request of the proxy's own and return the result of the answer with `id`.
 async fn ask(
     p: &Inner,
@@ -83,6 +91,10 @@ async fn ask(
     id: &str,
     deadline: Instant,
 ) -> Option<Json> {
+    if let super::Target::Stdio(children) = &p.target {
+        let line = stdio::ask(children, &headers, &body, id, deadline).await?;
+        return wanted(&line, id);
+    }
     let sent = forward::send(p, Method::POST, headers, Some(body), deadline, true)
         .await
         .ok()?;
@@ -95,17 +107,11 @@ async fn ask(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let wanted = |data: &[u8]| -> Option<Json> {
-        let msg = Message::parse(data)?;
-        (msg.method.is_none() && msg.id_key().as_deref() == Some(id))
-            .then(|| serde_json::from_str(msg.result?.get()).ok())
-            .flatten()
-    };
     if !sse {
         let bytes = forward::read_body(response, deadline, p.upstream_timeout)
             .await
             .ok()?;
-        return wanted(&bytes);
+        return wanted(&bytes, id);
     }
     let mut stream = response.bytes_stream();
     let mut splitter = Splitter::default();
@@ -113,7 +119,7 @@ async fn ask(
         while let Some(Ok(chunk)) = stream.next().await {
             for piece in splitter.push(&chunk) {
                 if let Piece::Event { data, .. } = piece
-                    && let Some(result) = wanted(&data)
+                    && let Some(result) = wanted(&data, id)
                 {
                     return Some(result);
                 }
