@@ -153,7 +153,10 @@ impl Proxy {
     /// Start one with `args` (after `--listen 127.0.0.1:0`) and `env`.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proxy {
         let mut cmd = Command::new(proxy_binary());
-        cmd.args(["--listen", "127.0.0.1:0", "--log-level", "debug"]);
+        cmd.args(["--listen", "127.0.0.1:0"]);
+        if !args.contains(&"--log-level") {
+            cmd.args(["--log-level", "debug"]);
+        }
         cmd.envs(env.iter().copied());
         if !args.contains(&"--store") {
             cmd.args(["--store", "memory://"]);
