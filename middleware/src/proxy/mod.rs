@@ -1,4 +1,5 @@
-//! The caching stdio relay behind `stowage-mcp-proxy`.
+//! The caching stdio relay behind `stowage-mcp-proxy`, and (feature `http-proxy`) the
+//! Streamable HTTP proxy, `http`.
 //!
 //! [`Proxy::run_child`] starts an MCP server as a child process and relays newline-delimited
 //! JSON-RPC between the client (the proxy's own stdin and stdout) and the child. Requests the
