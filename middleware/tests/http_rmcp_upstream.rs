@@ -19,13 +19,22 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tower_service::Service;
 
-use common::http::{Proxy, call, client};
+use common::http::{Proxy, call, call_text, client, post_call};
 use server::SlowServer;
 
 /// Serve `server` over rmcp's Streamable HTTP transport on a loopback port of `rt`; returns
 /// the endpoint.
 fn serve(rt: &tokio::runtime::Runtime, server: SlowServer, json_response: bool) -> String {
     let config = StreamableHttpServerConfig::default().with_json_response(json_response);
+    serve_with(rt, server, config)
+}
+
+/// [`serve`] with rmcp's `config`.
+fn serve_with(
+    rt: &tokio::runtime::Runtime,
+    server: SlowServer,
+    config: StreamableHttpServerConfig,
+) -> String {
     let service: StreamableHttpService<SlowServer, LocalSessionManager> =
         StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config);
     let listener = rt
@@ -99,4 +108,52 @@ fn an_rmcp_streamable_http_server_behind_the_proxy() {
             "bob's own partition"
         );
     }
+}
+
+#[test]
+fn a_caller_resolver_decides_the_partition() {
+    use stowage_mcp::proxy::http::HttpProxy;
+    use stowage_mcp::{Caller, Namespace, ResponseCache};
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = SlowServer::new(Duration::from_millis(1));
+    let counters = server.counters.clone();
+    // Stateless, JSON answers: each POST stands alone.
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true);
+    let upstream = serve_with(&rt, server, config);
+    let cache = ResponseCache::in_memory().in_namespace(Namespace::for_url(&upstream));
+    // A gateway in front has verified the user and says who it is in `x-user`.
+    let proxy = HttpProxy::builder(cache, upstream.as_str())
+        .caller_resolver(|headers| {
+            headers
+                .get("x-user")
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(Caller::anonymous, Caller::from_identity)
+        })
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    rt.spawn(async move { proxy.serve(listener, std::future::pending()).await });
+
+    let ask = |token: &str, user: &str| {
+        let auth = format!("Bearer {token}");
+        call_text(&post_call(
+            &url,
+            "whoami",
+            json!({}),
+            &[("authorization", auth.as_str()), ("x-user", user)],
+        ))
+    };
+    assert_eq!(ask("t1", "ann"), "secret data of Bearer t1");
+    // Another token of the same user: the same partition, a hit.
+    assert_eq!(ask("t2", "ann"), "secret data of Bearer t1");
+    assert_eq!(counters.whoami.load(Ordering::SeqCst), 1);
+    // Another user: a partition of their own.
+    assert_eq!(ask("t2", "bob"), "secret data of Bearer t2");
+    assert_eq!(counters.whoami.load(Ordering::SeqCst), 2);
 }

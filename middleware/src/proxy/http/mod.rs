@@ -77,6 +77,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::cache::ResponseCache;
+use crate::caller::Caller;
 
 pub use self::stdio::MAX_SESSIONS;
 
@@ -104,6 +105,21 @@ struct Inner {
     tools_listed: Arc<AtomicBool>,
     /// Requests of the proxy's own sent so far (their ids).
     own_sent: AtomicU64,
+    /// Who sent a request, from its headers.
+    resolver: Resolver,
+}
+
+/// Decides who sent an HTTP request, from its headers: [`HttpProxyBuilder::caller_resolver`].
+pub type HeaderResolver = dyn Fn(&http::HeaderMap) -> Caller + Send + Sync;
+
+/// The caller resolver, shown by name only.
+#[derive(Clone)]
+struct Resolver(Arc<HeaderResolver>);
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resolver")
+    }
 }
 
 /// What the proxy stands in front of.
@@ -132,6 +148,7 @@ pub struct HttpProxyBuilder {
     upstream_timeout: Duration,
     max_upstream_requests: usize,
     shutdown_grace: Duration,
+    resolver: Resolver,
 }
 
 impl HttpProxyBuilder {
@@ -143,6 +160,7 @@ impl HttpProxyBuilder {
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             max_upstream_requests: DEFAULT_MAX_UPSTREAM_REQUESTS,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            resolver: Resolver(Arc::new(crate::caller_from_headers)),
         }
     }
 
@@ -166,6 +184,19 @@ impl HttpProxyBuilder {
     /// deadline.
     pub fn max_upstream_requests(mut self, n: usize) -> Self {
         self.max_upstream_requests = n.max(1);
+        self
+    }
+
+    /// Decide the cache partition of each request with `resolver` instead of
+    /// [`caller_from_headers`](crate::caller_from_headers) (a digest of `Authorization`, or of
+    /// the other credential headers). Use it when a layer in front of the proxy has verified
+    /// who is calling (a gateway that checked the token and sets a user header, say):
+    /// `Caller::from_identity(user)`. The headers still go upstream unchanged.
+    pub fn caller_resolver(
+        mut self,
+        resolver: impl Fn(&http::HeaderMap) -> Caller + Send + Sync + 'static,
+    ) -> Self {
+        self.resolver = Resolver(Arc::new(resolver));
         self
     }
 
@@ -206,6 +237,7 @@ impl HttpProxyBuilder {
                 flights: coalesce::Flights::default(),
                 tools_listed,
                 own_sent: AtomicU64::new(0),
+                resolver: self.resolver,
             }),
         })
     }

@@ -17,7 +17,6 @@ use super::forward;
 use super::{stdio, tools};
 use crate::proxy::decide::{self, Decision};
 use crate::proxy::message::Message;
-use crate::resolve::caller_from_headers;
 
 /// JSON-RPC: the request is not valid.
 const INVALID_REQUEST: i64 = -32600;
@@ -108,7 +107,7 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
         )
         .await;
     };
-    let caller = caller_from_headers(&parts.headers);
+    let caller = (p.resolver.0)(&parts.headers);
     let request = decide::cache_request(&msg);
     if let Some(r) = &request
         && decide::wants_annotations(&p.cache, r, p.tools_listed.load(Ordering::Acquire))
