@@ -41,6 +41,9 @@ where
                         continue;
                     }
                 };
+                // An answer relayed in pieces (headers, then events) must not wait for the
+                // client's delayed acknowledgement of the previous piece.
+                let _ = stream.set_nodelay(true);
                 let handle = handle.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let answer = handle(req);
