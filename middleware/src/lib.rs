@@ -7,7 +7,9 @@
 //!   and forwards everything it does not answer, untouched.
 //! - **Any server, any language**: the `stowage-mcp-proxy` binary starts an MCP server as a
 //!   child process and relays stdio between it and the client, answering cacheable requests
-//!   itself ([`proxy`]).
+//!   itself ([`proxy`]); with `--listen`, it serves Streamable HTTP in front of a remote
+//!   Streamable HTTP server or of a stdio server (`proxy::http`, feature `http-proxy`),
+//!   with the client's `Authorization` as the cache partition, for a fleet sharing one store.
 //!
 //! Both apply one policy ([`ResponseCache`], [`CachePolicy`]):
 //!
@@ -44,8 +46,10 @@
 //!
 //! # Features
 //!
-//! `desktop` (default) builds the encrypted disk store and `disk://` URLs; `redis`, `mongodb`,
-//! `dynamodb`, `sled` and `rocksdb` add those store URLs (through `stowage::open`).
+//! `desktop` (default) builds the encrypted disk store and `disk://` URLs; `http-proxy`
+//! (default) the Streamable HTTP proxy (hyper, reqwest without TLS); `http-proxy-tls` adds
+//! `https://` upstreams (rustls); `redis`, `mongodb`, `dynamodb`, `sled` and `rocksdb` add those
+//! store URLs (through `stowage::open`).
 //!
 //! rmcp is pinned to exactly [`RMCP_VERSION`]; cache hints follow protocol 2026-07-28
 //! (SEP-2549) as rmcp 3.11 and the Python SDK 2.3 implement it.

@@ -136,6 +136,23 @@ impl Namespace {
         h.finish()
     }
 
+    /// The namespace of a remote server reached at `url` (the Streamable HTTP proxy's
+    /// upstream): every proxy in front of the same URL shares it. The URL is digested, never
+    /// stored, so credentials in it do not reach the store.
+    ///
+    /// ```
+    /// use stowage_mcp::Namespace;
+    ///
+    /// let a = Namespace::for_url("http://mcp.internal:8000/mcp");
+    /// assert_eq!(a, Namespace::for_url("http://mcp.internal:8000/mcp"));
+    /// assert_ne!(a, Namespace::for_url("http://other.internal:8000/mcp"));
+    /// ```
+    pub fn for_url(url: &str) -> Namespace {
+        let mut h = Digester::new("url");
+        h.field(url.as_bytes());
+        h.finish()
+    }
+
     /// The namespace of an in-process server, from what it says of itself (`serverInfo` name
     /// and version, plus anything else that tells two instances apart: a tenant, a data
     /// directory).

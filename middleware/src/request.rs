@@ -21,6 +21,7 @@ pub struct CacheRequest<'a> {
     pub(crate) name: Cow<'a, str>,
     pub(crate) arguments: Args<'a>,
     pub(crate) stateful: bool,
+    pub(crate) era: Option<Cow<'a, str>>,
 }
 
 impl<'a> CacheRequest<'a> {
@@ -32,6 +33,7 @@ impl<'a> CacheRequest<'a> {
             name: Cow::Borrowed(name),
             arguments: Args::from(arguments),
             stateful: false,
+            era: None,
         }
     }
 
@@ -47,6 +49,7 @@ impl<'a> CacheRequest<'a> {
             name: Cow::Borrowed(name),
             arguments: arguments.map_or(Args::None, Args::Map),
             stateful: false,
+            era: None,
         }
     }
 
@@ -56,6 +59,22 @@ impl<'a> CacheRequest<'a> {
     pub fn stateful(mut self, stateful: bool) -> Self {
         self.stateful = stateful;
         self
+    }
+
+    /// Mark the request as one of protocol `version` 2026-07-28 or later (its
+    /// `_meta["io.modelcontextprotocol/protocolVersion"]`): answers differ in shape from one
+    /// protocol era to the next (`resultType` is required from 2026-07-28), so such a request
+    /// is answered only from answers to requests of the same version. Requests of the
+    /// handshake era (no version in `_meta`) share one set of answers, as before.
+    #[must_use]
+    pub fn era(mut self, version: Option<&'a str>) -> Self {
+        self.era = version.map(Cow::Borrowed);
+        self
+    }
+
+    /// The protocol version the request carried in its `_meta`, if any.
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.era.as_deref()
     }
 
     /// The request for JSON-RPC `method` with `params`, or `None` when the method is not
@@ -85,11 +104,16 @@ impl<'a> CacheRequest<'a> {
         let stateful = ["requestState", "inputResponses", "task"]
             .iter()
             .any(|k| field(k).is_some_and(|v| !v.is_null()));
+        let era = field("_meta")
+            .and_then(|m| m.get(PROTOCOL_VERSION_META))
+            .and_then(Json::as_str)
+            .map(Cow::Borrowed);
         Some(CacheRequest {
             method,
             name: Cow::Borrowed(name),
             arguments,
             stateful,
+            era,
         })
     }
 
@@ -113,6 +137,7 @@ impl<'a> CacheRequest<'a> {
             name,
             arguments: arguments.map_or(Args::None, Args::Raw),
             stateful: p.request_state.is_some() || p.input_responses.is_some() || p.task.is_some(),
+            era: p.meta.and_then(|m| m.version),
         })
     }
 
@@ -150,7 +175,19 @@ struct RawParams<'a> {
     input_responses: Option<&'a RawValue>,
     #[serde(borrow, default)]
     task: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "_meta")]
+    meta: Option<RawMeta<'a>>,
 }
+
+/// The `_meta` member the cache reads: the protocol version of 2026-07-28 requests.
+#[derive(Debug, Default, Deserialize)]
+struct RawMeta<'a> {
+    #[serde(borrow, default, rename = "io.modelcontextprotocol/protocolVersion")]
+    version: Option<Cow<'a, str>>,
+}
+
+/// The `_meta` key carrying the protocol version of a request, from 2026-07-28 on.
+const PROTOCOL_VERSION_META: &str = "io.modelcontextprotocol/protocolVersion";
 
 /// Why an answer was not kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -274,8 +274,11 @@ async fn the_proxy_asks_the_server_for_annotations_the_client_never_listed() {
     // The client sees only the answer to its own request.
     let got = next(&mut p.client_lines).await;
     assert_eq!(got["id"], 1, "{got}");
-    // Read-only, so the repeat is a hit; the destructive tool is never cached.
-    let again = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", "arguments": {"q": "x"}}});
+    // Read-only, so the repeat (of the same protocol version) is a hit; the destructive tool
+    // is never cached.
+    let again = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "search", "arguments": {"q": "x"},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}});
     assert_eq!(
         round_trip(&mut p, &again, "x").await,
         ("found".into(), false)

@@ -1,12 +1,18 @@
-//! `stowage-mcp-proxy`: a caching stdio proxy for any MCP server.
+//! `stowage-mcp-proxy`: a caching proxy for any MCP server.
 //!
 //! ```text
 //! stowage-mcp-proxy [OPTIONS] -- <COMMAND> [ARGS]...
+//! stowage-mcp-proxy --listen 127.0.0.1:8080 --upstream http://host/mcp [OPTIONS]
 //! ```
 //!
-//! Starts `<COMMAND>` as a child process and relays MCP between this process's stdin/stdout
-//! and the child, answering repeated `tools/call`, `resources/read`, `prompts/get` and
-//! `*/list` requests from the cache.
+//! The first form starts `<COMMAND>` as a child process and relays MCP between this process's
+//! stdin/stdout and the child; the second (feature `http-proxy`, on by default) serves
+//! Streamable HTTP in front of a Streamable HTTP server (`stowage_mcp::proxy::http`). Both
+//! answer repeated `tools/call`, `resources/read`, `prompts/get` and `*/list` requests from the
+//! cache.
+//!
+//! With `--upstream`, the namespace is, unless `--namespace` names one, a digest of the
+//! upstream URL: every proxy in front of one URL shares answers on a shared store.
 //!
 //! The cache's server namespace is, unless `--namespace` names one, a digest of the command
 //! line, the working directory and the environment the server inherits (without the volatile
@@ -14,6 +20,10 @@
 //! one server with two different tokens, never answer for each other, even on one store.
 
 #![deny(unsafe_code)]
+
+#[cfg(feature = "http-proxy")]
+#[path = "stowage-mcp-proxy/http.rs"]
+mod http;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -118,8 +128,12 @@ struct Args {
     #[arg(long)]
     stats: bool,
 
+    #[cfg(feature = "http-proxy")]
+    #[command(flatten)]
+    http: http::HttpArgs,
+
     /// The MCP server to start, and its arguments.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
 }
 
@@ -207,9 +221,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
         _ => defaults::choose_here().map_err(|e| e.to_string())?,
     };
-    let namespace = match &args.namespace {
-        Some(ns) => ns.clone(),
-        None => Namespace::for_command(
+    let namespace = match (&args.namespace, upstream(&args)) {
+        (Some(ns), _) => ns.clone(),
+        (None, Some(url)) => Namespace::for_url(url),
+        (None, None) => Namespace::for_command(
             &args.command,
             std::env::current_dir().ok().as_deref(),
             std::env::vars_os().map(|(k, v)| {
@@ -229,6 +244,15 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let cache = ResponseCache::from_dyn(store, policy)
         .map_err(|e| e.to_string())?
         .in_namespace(namespace);
+    #[cfg(feature = "http-proxy")]
+    if args.http.listen.is_some() {
+        return http::run(&args.http, cache, &args.command).await;
+    }
+    if args.command.is_empty() {
+        return Err(
+            "no command to start: `-- COMMAND [ARGS]…` (or `--listen ADDR --upstream URL`)".into(),
+        );
+    }
     let caller = args
         .caller
         .as_deref()
@@ -250,12 +274,30 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     ))
 }
 
+/// The upstream URL, in front of which the proxy listens.
+fn upstream(args: &Args) -> Option<&str> {
+    #[cfg(feature = "http-proxy")]
+    return args.http.upstream.as_deref();
+    #[cfg(not(feature = "http-proxy"))]
+    {
+        let _ = args;
+        None
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The HTTP proxy serves many clients at once: a thread per core. The stdio relay serves
+    // one: a single thread.
+    #[cfg(feature = "http-proxy")]
+    let mut builder = if args.http.listen.is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    #[cfg(not(feature = "http-proxy"))]
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("stowage-mcp-proxy: {e}");

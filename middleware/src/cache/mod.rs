@@ -247,8 +247,16 @@ impl ResponseCache {
         let resource_epoch = scope.resource_epoch.load(Ordering::Acquire);
         let nested_epoch = scope.nested_epoch.load(Ordering::Acquire);
         let digest = RequestKey::from_args(method, request.name(), request.arguments);
-        let private_key = self.key(method, partition, &digest);
-        let public_key = self.key(method, PUBLIC_PARTITION, &digest);
+        // Each protocol era of 2026-07-28 and later has partitions of its own.
+        let (partition, public_partition) = match request.era.as_deref() {
+            None => (partition.to_owned(), PUBLIC_PARTITION.to_owned()),
+            Some(era) => (
+                format!("{era}~{partition}"),
+                format!("{era}~{PUBLIC_PARTITION}"),
+            ),
+        };
+        let private_key = self.key(method, &partition, &digest);
+        let public_key = self.key(method, &public_partition, &digest);
         let found = self
             .within(
                 self.shared
@@ -273,7 +281,8 @@ impl ResponseCache {
                         method,
                         private_key,
                         public_key,
-                        partition: partition.to_owned(),
+                        partition,
+                        public_partition,
                         generation,
                         resource_epoch,
                         nested_epoch,
@@ -338,7 +347,7 @@ impl ResponseCache {
             return skip(SkipReason::Invalidated);
         }
         let (key, partition) = if keep.public {
-            (&ticket.public_key, PUBLIC_PARTITION)
+            (&ticket.public_key, ticket.public_partition.as_str())
         } else {
             (&ticket.private_key, ticket.partition.as_str())
         };

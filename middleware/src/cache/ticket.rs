@@ -26,6 +26,7 @@ pub struct Ticket {
     pub(super) private_key: String,
     pub(super) public_key: String,
     pub(super) partition: String,
+    pub(super) public_partition: String,
     pub(super) generation: u64,
     pub(super) resource_epoch: u64,
     pub(super) nested_epoch: u64,

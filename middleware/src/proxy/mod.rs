@@ -1,4 +1,5 @@
-//! The caching stdio relay behind `stowage-mcp-proxy`.
+//! The caching stdio relay behind `stowage-mcp-proxy`, and (feature `http-proxy`) the
+//! Streamable HTTP proxy, `http`.
 //!
 //! [`Proxy::run_child`] starts an MCP server as a child process and relays newline-delimited
 //! JSON-RPC between the client (the proxy's own stdin and stdout) and the child. Requests the
@@ -11,6 +12,9 @@
 //! from the client longer than [`DEFAULT_MAX_LINE_BYTES`] (configurable) is refused with a
 //! JSON-RPC error; a longer one from the server is relayed as it streams in and not stored.
 
+mod decide;
+#[cfg(feature = "http-proxy")]
+pub mod http;
 mod lines;
 mod message;
 mod own;

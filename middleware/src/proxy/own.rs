@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use serde_json::value::RawValue;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::Proxy;
+use super::decide;
 use super::pending::Pending;
 
 /// How long the proxy waits for the server's answer to a `tools/list` of its own.
@@ -38,14 +38,7 @@ pub(super) async fn learn_tools_from_server<SI: AsyncWrite + Unpin>(
             p.own.insert(id.clone(), tx);
             id
         };
-        let mut params = serde_json::Map::new();
-        if let Some(c) = &cursor {
-            params.insert("cursor".into(), Json::String(c.clone()));
-        }
-        if let Some(meta) = &meta {
-            params.insert("_meta".into(), Json::Object(meta.clone()));
-        }
-        let params = Json::Object(params);
+        let params = decide::tools_list_params(cursor.as_deref(), meta.as_ref());
         let line =
             format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{params}}}"#);
         let sent = async {
@@ -71,16 +64,4 @@ pub(super) async fn learn_tools_from_server<SI: AsyncWrite + Unpin>(
             return;
         }
     }
-}
-
-/// The `_meta` of a request's params, without its progress token.
-pub(super) fn request_meta(params: Option<&RawValue>) -> Option<serde_json::Map<String, Json>> {
-    #[derive(serde::Deserialize)]
-    struct Params {
-        #[serde(rename = "_meta")]
-        meta: Option<serde_json::Map<String, Json>>,
-    }
-    let mut meta = serde_json::from_str::<Params>(params?.get()).ok()?.meta?;
-    meta.remove("progressToken");
-    Some(meta)
 }

@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use serde_json::Value as Json;
 
 use super::Proxy;
-use crate::cache::Ticket;
+use super::decide::Awaiting;
 use crate::request::SkipReason;
 
 /// At most this many requests wait for an answer; past it, new misses are not stored.
@@ -21,10 +21,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
 /// A request of the client's waiting for the server's answer.
 pub(super) struct Waiting {
-    /// Where its answer goes; `None` when it is not stored (a bypass, or a repeated id).
-    pub(super) ticket: Option<Ticket>,
-    /// Whether the answer is a `tools/list` page whose annotations the cache learns.
-    pub(super) tools_list: bool,
+    /// What its answer is for.
+    pub(super) awaiting: Awaiting,
     pub(super) since: Instant,
 }
 
@@ -52,13 +50,7 @@ impl PendingState {
 
     /// Note a request with `id`. A second request with an id already waiting makes both
     /// answers unstorable: which is which cannot be told.
-    pub(super) fn insert(
-        &mut self,
-        proxy: &Proxy,
-        id: String,
-        ticket: Option<Ticket>,
-        tools_list: bool,
-    ) {
+    pub(super) fn insert(&mut self, proxy: &Proxy, id: String, awaiting: Awaiting) {
         let now = Instant::now();
         if self
             .last_sweep
@@ -67,17 +59,17 @@ impl PendingState {
             self.sweep(now);
         }
         if let Some(earlier) = self.requests.get_mut(&id) {
-            if let Some(t) = earlier.ticket.take() {
+            if let Some(t) = earlier.awaiting.ticket.take() {
                 let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
             }
-            earlier.tools_list = false;
-            if let Some(t) = ticket {
+            earlier.awaiting.tools_list = false;
+            if let Some(t) = awaiting.ticket {
                 let _ = proxy.cache.skip(t, SkipReason::AmbiguousId);
             }
             return;
         }
         if self.requests.len() >= MAX_PENDING {
-            if let Some(t) = ticket {
+            if let Some(t) = awaiting.ticket {
                 let _ = proxy.cache.skip(t, SkipReason::Invalidated);
             }
             return;
@@ -85,8 +77,7 @@ impl PendingState {
         self.requests.insert(
             id,
             Waiting {
-                ticket,
-                tools_list,
+                awaiting,
                 since: now,
             },
         );
@@ -105,11 +96,11 @@ mod tests {
         );
         let mut state = PendingState::default();
         for i in 0..3 {
-            state.insert(&proxy, format!("{i}"), None, false);
+            state.insert(&proxy, format!("{i}"), Awaiting::default());
         }
         assert_eq!(state.requests.len(), 3);
         let later = Instant::now() + PENDING_MAX_AGE;
-        state.insert(&proxy, "new".into(), None, false);
+        state.insert(&proxy, "new".into(), Awaiting::default());
         state.sweep(later - Duration::from_secs(1));
         assert_eq!(state.requests.len(), 4, "young requests stay");
         state.sweep(later + SWEEP_EVERY);

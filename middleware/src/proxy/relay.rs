@@ -9,13 +9,11 @@ use serde_json::Value as Json;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::Proxy;
-use super::lines::{self, Read, one_line};
+use super::decide::{self, Decision};
+use super::lines::{self, Read};
 use super::message::{Message, id_key};
-use super::own::{learn_tools_from_server, request_meta};
-use super::pending::{Pending, Waiting};
-use crate::cache::Lookup;
-use crate::method::Method;
-use crate::request::{CacheRequest, SkipReason};
+use super::own::learn_tools_from_server;
+use super::pending::Pending;
 
 /// After the client's input ends, how long the server has to send its last answers.
 pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(3);
@@ -120,57 +118,27 @@ async fn answer_from_cache<SI: AsyncWrite + Unpin>(
     let msg = Message::parse(line)?;
     let method = msg.method.as_deref()?;
     let Some(id) = msg.id_key() else {
-        match method {
-            "notifications/cancelled" => forget_cancelled(&msg, pending),
-            "notifications/roots/list_changed" => {
-                let _ = proxy.cache.observe_notification(method, None).await;
-            }
-            _ => {}
+        if method == "notifications/cancelled" {
+            forget_cancelled(&msg, pending);
         }
+        decide::client_notification(&proxy.cache, method).await;
         return None;
     };
-    let request = CacheRequest::from_params_text(method, msg.params);
-    let tools_list = request
-        .as_ref()
-        .is_some_and(|r| r.method() == Method::ToolsList);
-    let Some(request) = request else {
-        pending.lock().insert(proxy, id, None, false);
-        return None;
-    };
+    let request = decide::cache_request(&msg);
     // A call of a tool whose annotations the proxy has not seen (the client did not list the
     // tools, or not this page): ask the server, once, before deciding.
-    if request.method() == Method::ToolsCall
-        && proxy.cache.tool_safety(request.name()).is_none()
-        && proxy
-            .cache
-            .policy()
-            .tool_filter()
-            .depends_on_annotations(request.name())
-        && !pending.lock().tools_listed
-    {
-        learn_tools_from_server(proxy, server_in, pending, request_meta(msg.params)).await;
+    if let Some(r) = &request {
+        let listed = pending.lock().tools_listed;
+        if decide::wants_annotations(&proxy.cache, r, listed) {
+            let meta = decide::request_meta(msg.params);
+            learn_tools_from_server(proxy, server_in, pending, meta).await;
+        }
     }
-    match proxy.cache.lookup(&request, &proxy.caller).await {
-        Lookup::Hit(value) => {
-            if tools_list {
-                proxy.cache.learn_tools(&Json::Object(value.to_map()));
-            }
-            let result = one_line(value.as_bytes());
-            let id_text = msg.id.map(|r| r.get()).unwrap_or("null");
-            let mut answer = Vec::with_capacity(result.len() + id_text.len() + 40);
-            answer.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-            answer.extend_from_slice(id_text.as_bytes());
-            answer.extend_from_slice(br#","result":"#);
-            answer.extend_from_slice(&result);
-            answer.extend_from_slice(b"}");
-            Some(answer)
-        }
-        Lookup::Miss(ticket) => {
-            pending.lock().insert(proxy, id, Some(ticket), tools_list);
-            None
-        }
-        Lookup::Bypass => {
-            pending.lock().insert(proxy, id, None, tools_list);
+    let id_text = msg.id.map_or("null", |r| r.get());
+    match decide::consult(&proxy.cache, &proxy.caller, request.as_ref(), id_text).await {
+        Decision::Answer(answer) => Some(answer),
+        Decision::Forward(awaiting) => {
+            pending.lock().insert(proxy, id, awaiting);
             None
         }
     }
@@ -220,15 +188,9 @@ where
         match (&msg.method, msg.id_key()) {
             // A notification: invalidate first, so a client reacting to it fetches fresh data.
             (Some(method), None) => {
-                if method == "notifications/tools/list_changed" {
+                if decide::server_notification(&proxy.cache, method, msg.params).await {
                     pending.lock().tools_listed = false;
                 }
-                let params: Option<Json> =
-                    msg.params.and_then(|p| serde_json::from_str(p.get()).ok());
-                let _ = proxy
-                    .cache
-                    .observe_notification(method, params.as_ref())
-                    .await;
                 write_line(out, &line).await?;
             }
             // A response to a request of the client's: store it before the client sees it, so
@@ -245,48 +207,16 @@ where
                 }
                 let waiting = pending.lock().requests.remove(&id);
                 if let Some(waiting) = waiting {
-                    store_answer(proxy, waiting, &msg).await;
+                    let _ = decide::settle(&proxy.cache, waiting.awaiting, &msg).await;
                 }
                 write_line(out, &line).await?;
             }
             // A request from the server (sampling, elicitation, roots): the answers of the
             // requests in flight may depend on the client's reply, so none of them is stored.
             _ => {
-                proxy.cache.note_nested_request();
+                decide::server_request(&proxy.cache);
                 write_line(out, &line).await?;
             }
-        }
-    }
-}
-
-async fn store_answer(proxy: &Proxy, waiting: Waiting, msg: &Message<'_>) {
-    let cache = &proxy.cache;
-    if !waiting.tools_list && waiting.ticket.is_none() {
-        // Neither stored nor learned from: the answer is only relayed, never parsed.
-        return;
-    }
-    let json = msg
-        .result
-        .and_then(|r| serde_json::from_str::<Json>(r.get()).ok());
-    if waiting.tools_list
-        && let Some(json) = &json
-    {
-        cache.learn_tools(json);
-    }
-    let Some(ticket) = waiting.ticket else { return };
-    if msg.error.is_some() {
-        let _ = cache.skip(ticket, SkipReason::Error);
-        return;
-    }
-    match (msg.result, json) {
-        (Some(raw), _) if raw.get().len() > cache.policy().entry_limit() => {
-            let _ = cache.skip(ticket, SkipReason::Oversized);
-        }
-        (Some(raw), Some(json)) => {
-            let _ = cache.complete_text(ticket, raw, &json).await;
-        }
-        _ => {
-            let _ = cache.skip(ticket, SkipReason::Malformed);
         }
     }
 }

@@ -121,3 +121,6 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[cfg(feature = "http-proxy")]
+pub mod http;
