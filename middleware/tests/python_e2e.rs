@@ -43,17 +43,7 @@ fn run_client_in(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("the Python client starts");
-    assert!(
-        out.status.success(),
-        "the Python client failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str::<Vec<Json>>(line)
-        .unwrap_or_else(|e| panic!("bad client output {text:?}: {e}"))
+    common::last_json_line(&mut cmd)
 }
 
 fn tool(name: &str, args_json: &str) -> Json {

@@ -158,9 +158,17 @@ impl Proxy {
     }
 }
 
-/// Resolves when the proxy is asked to stop; says by which signal.
+/// Resolves when the process is asked to stop — SIGTERM, SIGINT or SIGHUP on Unix, Ctrl-C
+/// elsewhere — and says by which signal. Both transports of `stowage-mcp-proxy` stop on it.
+///
+/// ```no_run
+/// # async fn demo() {
+/// let signal = stowage_mcp::proxy::stop_signal().await;
+/// eprintln!("{signal}: finishing the requests in flight");
+/// # }
+/// ```
 #[cfg(unix)]
-async fn stop_signal() -> &'static str {
+pub async fn stop_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
@@ -176,8 +184,9 @@ async fn stop_signal() -> &'static str {
     }
 }
 
+/// Resolves on Ctrl-C and says so (see the Unix version for SIGTERM, SIGINT and SIGHUP).
 #[cfg(not(unix))]
-async fn stop_signal() -> &'static str {
+pub async fn stop_signal() -> &'static str {
     match tokio::signal::ctrl_c().await {
         Ok(()) => "Ctrl-C",
         Err(_) => std::future::pending().await,

@@ -230,16 +230,7 @@ pub fn client(url: &str, token: Option<&str>, mode: &str, calls: &Json) -> Vec<J
     if let Some(t) = token {
         cmd.args(["--token", t]);
     }
-    let out = cmd.output().expect("the Python client starts");
-    assert!(
-        out.status.success(),
-        "the Python client failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad client output {text:?}: {e}"))
+    super::last_json_line(&mut cmd)
 }
 
 /// A `tools/call` item for [`client`].

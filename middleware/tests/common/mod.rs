@@ -123,4 +123,19 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
 }
 
 #[cfg(feature = "http-proxy")]
+/// Run a Python client to its end and parse the last line it printed as JSON; a client that
+/// fails fails the test with its stderr.
+pub fn last_json_line<T: serde::de::DeserializeOwned>(cmd: &mut std::process::Command) -> T {
+    let out = cmd.output().expect("the Python client starts");
+    assert!(
+        out.status.success(),
+        "the Python client failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad client output {text:?}: {e}"))
+}
+
 pub mod http;

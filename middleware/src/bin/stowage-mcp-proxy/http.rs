@@ -140,7 +140,7 @@ pub(crate) async fn run(
         None => None,
     };
     tokio::spawn(async move {
-        let signal = stop_signal().await;
+        let signal = stowage_mcp::proxy::stop_signal().await;
         tracing::info!(signal, "stopping");
         let _ = stop_tx.send(true);
     });
@@ -150,28 +150,4 @@ pub(crate) async fn run(
     }
     served.map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C elsewhere); says which.
-#[cfg(unix)]
-async fn stop_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    }
-}
-
-#[cfg(not(unix))]
-async fn stop_signal() -> &'static str {
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "Ctrl-C",
-        Err(_) => std::future::pending().await,
-    }
 }
