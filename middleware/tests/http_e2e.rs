@@ -80,6 +80,24 @@ fn event_stream_answers_with_the_legacy_handshake() {
     repeats_come_from_the_cache(&[], "legacy");
 }
 
+/// A request from the server to the client (elicitation, on the call's event stream) reaches
+/// the client through the proxy, its answer reaches the server, and the call's answer — which
+/// came from the user — is not stored although the tool is marked read-only.
+#[test]
+fn a_server_request_is_relayed_and_its_answer_is_never_cached() {
+    let upstream = Upstream::start(&[], &[]);
+    let proxy = Proxy::start(&upstream.url(), &[]);
+    let calls = json!([call("which_env", json!({})), call("which_env", json!({}))]);
+    let results = client(&proxy.url(), Some("alice"), "legacy", &calls);
+    assert_eq!(results[0]["text"], "env=prod", "{results:?}");
+    assert_eq!(results[1]["text"], "env=prod", "{results:?}");
+    assert_eq!(
+        upstream.runs("which_env"),
+        2,
+        "both calls reached the server: {results:?}"
+    );
+}
+
 #[test]
 fn each_token_gets_its_own_answer_and_public_answers_are_shared() {
     let upstream = Upstream::start(&["--public-hints"], &[]);

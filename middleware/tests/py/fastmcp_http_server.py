@@ -102,6 +102,15 @@ async def add_tool(name: str, ctx: Context) -> str:
     return f"added {name}"
 
 
+@mcp.tool(annotations=READ_ONLY)
+async def which_env(ctx: Context) -> str:
+    """Read-only, but its answer comes from the client's user (an elicitation request sent on
+    the call's stream)."""
+    record("which_env")
+    result = await ctx.elicit("Which environment?", response_type=str)
+    return f"env={result.data}" if result.action == "accept" else f"no answer ({result.action})"
+
+
 @mcp.resource("data://shared")
 def shared() -> str:
     """The same for everyone."""

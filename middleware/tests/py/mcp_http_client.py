@@ -5,7 +5,8 @@ end-to-end tests.
 
 CALLS_JSON is a JSON list; each item is {"tool": NAME, "args": {...}}, {"read": URI} or
 {"list_tools": true}. With --token, every request carries `Authorization: Bearer T`. The
-client's own response cache is off. Prints one JSON list of results on its last line: for a
+client's own response cache is off. A server that asks the user something (elicitation) is
+answered "prod". Prints one JSON list of results on its last line: for a
 tool {"text": first text block, "is_error": bool} (or {"error": message} for a JSON-RPC
 error); for a read {"text": text}; for a list {"tools": [names]}.
 """
@@ -21,13 +22,19 @@ async def run(url, token, mode, calls):
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
     from mcp.shared.exceptions import MCPError
+    from mcp import types
+
+    async def answer_elicitation(context, params):
+        return types.ElicitResult(action="accept", content={"value": "prod"})
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
     http = create_mcp_http_client(headers=headers)
     out = []
     async with http:
         transport = streamable_http_client(url, http_client=http)
-        async with Client(transport, cache=None, mode=mode) as client:
+        async with Client(
+            transport, cache=None, mode=mode, elicitation_callback=answer_elicitation
+        ) as client:
             for call in calls:
                 try:
                     if "tool" in call:
