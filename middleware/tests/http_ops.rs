@@ -200,3 +200,37 @@ fn upstream_requests_are_bounded() {
         "one upstream request at a time"
     );
 }
+
+/// An upstream that answers every request with headers announcing a JSON body, sends one byte
+/// of it and then holds the connection: a body that never ends.
+fn stalled_upstream() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+                );
+                std::thread::sleep(Duration::from_secs(120));
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/mcp")
+}
+
+#[test]
+fn a_get_or_delete_whose_body_never_ends_gets_a_deadline_error() {
+    let proxy = Proxy::start(&stalled_upstream(), &["--upstream-timeout-ms", "500"]);
+    let url = proxy.url();
+    // Without a deadline the proxy would wait for the body as long as the upstream holds it,
+    // and the client would give up first (its own 60 s timeout fails the request).
+    for method in ["GET", "DELETE"] {
+        let answer = http(method, &url, &[("mcp-session-id", "s-1")], None);
+        assert_eq!(answer.status, 504, "{method}: {answer:?}");
+    }
+}

@@ -72,13 +72,13 @@ pub(super) async fn relay(p: Arc<Inner>, sent: Sent, mut watch: Watch) -> Respon
         return response;
     }
     let json = status.is_success() && is(&upstream, "application/json");
-    let read = match watch.deadline {
-        Some((deadline, timeout)) => forward::read_body(upstream, deadline, timeout).await,
-        None => upstream
-            .bytes()
-            .await
-            .map_err(|e| UpstreamError::Unreachable(e.to_string())),
-    };
+    // A whole body is read by the exchange's deadline; an exchange without one (a GET or
+    // DELETE, whose stream may stay open for a session's life) still gets one for a body that
+    // is not a stream.
+    let (deadline, timeout) = watch
+        .deadline
+        .unwrap_or_else(|| (Instant::now() + p.upstream_timeout, p.upstream_timeout));
+    let read = forward::read_body(upstream, deadline, timeout).await;
     match read {
         Ok(bytes) => {
             if json {
