@@ -7,8 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::report::Pair;
-use crate::runner::RunResult;
+use crate::runner::{Pair, RunResult};
 
 const WIDTH: u32 = 900;
 const ROW: u32 = 22;

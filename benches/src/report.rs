@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::backends::Backend;
-use crate::runner::{Latency, RunResult};
+use crate::runner::{Latency, Pair, RunResult};
 
 fn fmt_lat(l: &Latency) -> String {
     if l.count == 0 {
@@ -90,9 +90,6 @@ fn find<'a>(results: &'a [RunResult], backend: &str, workload: &str) -> Option<&
         .iter()
         .find(|r| r.backend == backend && r.workload == workload)
 }
-
-/// A store's run beside its baseline's or Python anchor's run, same workload.
-pub type Pair<'a> = (&'a RunResult, &'a RunResult);
 
 /// Every run whose raw baseline, or Python anchor (`pykv-<backend>`), ran in the same
 /// invocation, paired with it (baseline first, then anchor).

@@ -94,6 +94,9 @@ pub struct RunResult {
     pub cpu_us_per_op: Option<f64>,
 }
 
+/// A store's run beside its baseline's or Python anchor's run, same workload.
+pub type Pair<'a> = (&'a RunResult, &'a RunResult);
+
 /// The name of key number `i`, as YCSB spells them.
 pub fn key_name(i: usize) -> String {
     format!("user{i:010}")

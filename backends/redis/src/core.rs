@@ -4,26 +4,16 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use redis::{Cmd, RedisWrite, ToRedisArgs};
+use redis::Cmd;
 use stowage_core::codec::json;
 use stowage_core::{Entry, Result, Value, rules};
 
-use crate::error::from_redis;
-use crate::layout::write_joined;
-use crate::store::{RedisStore, ctx};
+use crate::error::{ctx, from_redis};
+use crate::layout::Envelope;
+use crate::store::RedisStore;
 
 /// Keys deleted per `UNLINK` by `destroy` and `destroy_collection`.
 pub(crate) const DELETE_CHUNK: usize = 1000;
-
-/// An envelope as one command argument, written into the command's buffer piece by piece: the
-/// value's text is copied once, into the command, not first into a joined `String`.
-pub(crate) struct Envelope<'v>(pub(crate) json::Pieces<'v>);
-
-impl ToRedisArgs for Envelope<'_> {
-    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        write_joined(out, self.0.as_bytes());
-    }
-}
 
 /// Redis expiry in milliseconds: the TTL rounded up, at least 1.
 pub(crate) fn px(ttl: Duration) -> u64 {

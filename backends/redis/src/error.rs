@@ -1,9 +1,15 @@
 //! One conversion from the `redis` crate's errors into Stowage's [`Error`].
 
 use redis::{ErrorKind as RedisKind, RedisError, ServerErrorKind};
+use stowage_core::checks::context;
 use stowage_core::{Error, ErrorKind};
 
 pub(crate) const BACKEND: &str = "redis";
+
+/// The context every error of an operation on `collection` gets: backend, operation, collection.
+pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
+    context(BACKEND, op, collection)
+}
 
 /// The Stowage kind of a `redis` error: what the caller can do about it.
 fn kind_of(e: &RedisError) -> ErrorKind {

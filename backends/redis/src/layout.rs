@@ -5,6 +5,7 @@
 use std::io::Write as _;
 
 use redis::{RedisWrite, ToRedisArgs};
+use stowage_core::codec::json;
 use stowage_core::rules::COLLECTION_SEPARATOR;
 use stowage_core::{Error, ErrorKind, Result};
 
@@ -25,6 +26,16 @@ pub(crate) fn check_namespace(namespace: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// An envelope as one command argument, written into the command's buffer piece by piece: the
+/// value's text is copied once, into the command, not first into a joined `String`.
+pub(crate) struct Envelope<'v>(pub(crate) json::Pieces<'v>);
+
+impl ToRedisArgs for Envelope<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        write_joined(out, self.0.as_bytes());
+    }
 }
 
 /// How a store names its Redis keys.

@@ -4,15 +4,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use stowage_core::checks::{context, last_wins};
+use stowage_core::checks::last_wins;
 use stowage_core::codec::json;
-use stowage_core::{Capabilities, Entry, Error, KeyValueStore, Result, Value, async_trait};
+use stowage_core::{Capabilities, Entry, KeyValueStore, Result, Value, async_trait};
 
 use crate::coalesce::Coalescer;
 use crate::config::RedisConfig;
-use crate::core::Envelope;
-use crate::error::{BACKEND, from_redis};
-use crate::layout::Layout;
+use crate::error::{ctx, from_redis};
+use crate::layout::{Envelope, Layout};
 
 /// A store on Redis or Redis Cluster, in `py-key-value-aio`'s `RedisStore` format.
 ///
@@ -49,10 +48,6 @@ pub(crate) struct Inner {
     pub(crate) layout: Layout,
     pub(crate) caps: Capabilities,
     pub(crate) scan_count: usize,
-}
-
-pub(crate) fn ctx(op: &'static str, collection: &str) -> impl FnOnce(Error) -> Error {
-    context(BACKEND, op, collection)
 }
 
 impl RedisStore {

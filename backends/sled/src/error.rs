@@ -8,7 +8,7 @@ pub(crate) const BACKEND: &str = "sled";
 pub(crate) fn from_sled(err: sled::Error) -> Error {
     let kind = match &err {
         sled::Error::Corruption { .. } => ErrorKind::Corrupted,
-        e if crate::store::is_lock_error(e) => ErrorKind::Unavailable,
+        e if is_lock_error(e) => ErrorKind::Unavailable,
         _ => ErrorKind::Backend,
     };
     let message = match kind {
@@ -18,4 +18,9 @@ pub(crate) fn from_sled(err: sled::Error) -> Error {
     Error::new(kind, message)
         .with_backend(BACKEND)
         .with_source(err)
+}
+
+/// Whether `err` says another process holds the database's lock.
+pub(crate) fn is_lock_error(err: &sled::Error) -> bool {
+    matches!(err, sled::Error::Io(e) if e.to_string().contains("could not acquire lock"))
 }

@@ -9,7 +9,7 @@ use stowage_core::{Expiry, ReadPath, Result};
 
 use crate::config::{Durability, SledConfig};
 use crate::core::Core;
-use crate::error::{BACKEND, from_sled};
+use crate::error::{BACKEND, from_sled, is_lock_error};
 
 /// A durable key-value store in a sled directory.
 ///
@@ -116,10 +116,6 @@ fn open_waiting_for_lock(config: &sled::Config) -> sled::Result<sled::Db> {
             other => return other,
         }
     }
-}
-
-pub(crate) fn is_lock_error(err: &sled::Error) -> bool {
-    matches!(err, sled::Error::Io(e) if e.to_string().contains("could not acquire lock"))
 }
 
 stowage_core::delegate_store!(SledStore => store);
