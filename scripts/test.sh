@@ -39,6 +39,7 @@ cargo fmt --all -- --check
 workspace_features=(--features stowage-bench/servers,stowage-mcp/redis)
 
 step "lints"
+scripts/check-module-cycles.py
 cargo clippy --workspace --all-targets --locked "${workspace_features[@]}" -- -D warnings
 
 step "each crate as a dependency: default features, none, each feature alone"
