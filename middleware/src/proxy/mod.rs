@@ -21,12 +21,12 @@ mod own;
 mod pending;
 mod relay;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 use crate::cache::ResponseCache;
 use crate::caller::Caller;
@@ -113,21 +113,7 @@ impl Proxy {
         program: OsString,
         args: Vec<OsString>,
     ) -> io::Result<ExitStatus> {
-        let mut command = Command::new(&program);
-        command
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        #[cfg(unix)]
-        command.process_group(0);
-        let mut child = command.spawn().map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", program.to_string_lossy()),
-            )
-        })?;
+        let mut child = spawn_server(&program, &args)?;
         let server_in = child.stdin.take().expect("piped stdin");
         let server_out = child.stdout.take().expect("piped stdout");
         let relay = self.relay(
@@ -156,6 +142,27 @@ impl Proxy {
         group::signal(&child, group::Stop::Terminate);
         relayed.map(|()| status)
     }
+}
+
+/// Start the MCP server `program` with `args`: stdin and stdout piped, stderr inherited, killed
+/// when dropped, and on Unix in a process group of its own, so that stopping the group stops
+/// whatever the server started too. Both transports start their servers with it.
+pub(crate) fn spawn_server(program: &OsStr, args: &[OsString]) -> io::Result<Child> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    command.spawn().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot start {}: {e}", program.to_string_lossy()),
+        )
+    })
 }
 
 /// Resolves when the process is asked to stop — SIGTERM, SIGINT or SIGHUP on Unix, Ctrl-C
@@ -193,18 +200,18 @@ pub async fn stop_signal() -> &'static str {
     }
 }
 
-/// Signals to the child's process group.
-mod group {
+/// Signals to a server's process group.
+pub(crate) mod group {
     use tokio::process::Child;
 
     #[derive(Debug, Clone, Copy)]
-    pub(super) enum Stop {
+    pub(crate) enum Stop {
         Terminate,
         Kill,
     }
 
     #[cfg(unix)]
-    pub(super) fn signal(child: &Child, stop: Stop) {
+    pub(crate) fn signal(child: &Child, stop: Stop) {
         use nix::sys::signal::{Signal, killpg};
         use nix::unistd::Pid;
         let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) else {
@@ -220,5 +227,5 @@ mod group {
     }
 
     #[cfg(not(unix))]
-    pub(super) fn signal(_child: &Child, _stop: Stop) {}
+    pub(crate) fn signal(_child: &Child, _stop: Stop) {}
 }

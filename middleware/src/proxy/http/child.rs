@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::io;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -17,14 +16,14 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::process::{ChildStdin, Command};
+use tokio::process::ChildStdin;
 use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
 
 use crate::cache::ResponseCache;
-use crate::proxy::decide;
 use crate::proxy::lines::{self, Read, one_line};
 use crate::proxy::message::Message;
+use crate::proxy::{decide, group};
 
 /// The longest line read from a child; a longer one is skipped.
 const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
@@ -50,19 +49,7 @@ impl Child {
         cache: ResponseCache,
         tools_listed: Arc<AtomicBool>,
     ) -> io::Result<Arc<Child>> {
-        let mut process = Command::new(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot start {}: {e}", program.to_string_lossy()),
-                )
-            })?;
+        let mut process = crate::proxy::spawn_server(program, args)?;
         let stdin = process.stdin.take().expect("piped stdin");
         let stdout = process.stdout.take().expect("piped stdout");
         let (events, _) = broadcast::channel(256);
@@ -95,6 +82,8 @@ impl Child {
     pub(super) fn stop(&self) {
         self.alive.store(false, Ordering::Release);
         if let Some(mut p) = self.process.lock().take() {
+            // Whatever the server started goes with it.
+            group::signal(&p, group::Stop::Kill);
             let _ = p.start_kill();
         }
     }
