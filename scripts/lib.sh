@@ -127,6 +127,64 @@ use_sccache() {
     on_exit "'$tools/bin/sccache' --stop-server >/dev/null 2>&1"
 }
 
+# lint_while_building: make every later build of the workspace's own crates go through
+# clippy-driver with `-D warnings`, which is what `cargo clippy` does, but in a build that also
+# generates code. The test build then lints as it compiles: the dependencies are compiled once,
+# instead of once in check mode for `cargo clippy` and again for the tests. Every cargo command of
+# the workspace after this one must run with the same two variables, or cargo rebuilds the
+# workspace's crates without them.
+lint_while_building() {
+    local driver
+    driver="$(rustc --print sysroot)/bin/clippy-driver"
+    if [ ! -x "$driver" ]; then
+        log "clippy is not installed: rustup component add clippy"
+        return 1
+    fi
+    export RUSTC_WORKSPACE_WRAPPER="$driver"
+    export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+}
+
+# install_in_background: run the install half of every scripts/setup.d file (venvs, packages,
+# downloads: network and disk more than CPU) while the builds run. The setup step later waits for
+# it and starts the servers; whatever failed here is installed again there, with its error shown.
+install_in_background() {
+    local logfile="$STOWAGE_TEST_DIR/install.log"
+    (
+        export STOWAGE_INSTALL_ONLY=1
+        for setup in scripts/setup.d/*.sh; do
+            [ -e "$setup" ] || continue
+            source "$setup" || log "installing for $(basename "$setup") failed; retried at setup"
+        done
+    ) >"$logfile" 2>&1 &
+    _stowage_install_pid=$!
+    log "installing the test servers' dependencies in the background (log: $logfile)"
+    on_exit "stop_install"
+}
+
+# wait_for_install: wait until install_in_background is done.
+wait_for_install() {
+    [ -n "${_stowage_install_pid:-}" ] || return 0
+    wait "$_stowage_install_pid" || true
+    _stowage_install_pid=""
+}
+
+# stop_install: stop an install still running when the script ends early (a half-built venv has
+# no stamp, so the next run builds it again).
+stop_install() {
+    [ -n "${_stowage_install_pid:-}" ] || return 0
+    kill_tree "$_stowage_install_pid"
+    _stowage_install_pid=""
+}
+
+# kill_tree PID: SIGTERM to PID and all its descendants.
+kill_tree() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do
+        kill_tree "$child"
+    done
+    kill "$1" 2>/dev/null || true
+}
+
 # prune_superseded_tests: every change to a test's code links a new test executable into the
 # kept build directory, and cargo never removes the old ones (tens of GB over a day of work).
 # Keep the newest executable of each test (same name, same source file), remove the rest.

@@ -32,29 +32,36 @@ use_sccache
 step "formatting"
 cargo fmt --all -- --check
 
+install_in_background
+
 # One feature set for every workspace step (lints, test build, tests, doc tests), so each reuses
 # the last one's build: the harness's server backends are off by default (its main run needs no
 # server) and on here, for its test that runs each beside its raw client; the MCP proxy gets
 # `redis://` store URLs for its test of two servers sharing one Redis.
 workspace_features=(--features stowage-bench/servers,stowage-mcp/redis)
 
-step "lints"
+step "lints, and the test build"
 scripts/check-module-cycles.py
-cargo clippy --workspace --all-targets --locked "${workspace_features[@]}" -- -D warnings
+# Clippy (`-D warnings`) runs inside the test build, over every target: what
+# `cargo clippy --workspace --all-targets -- -D warnings` reports fails this build.
+lint_while_building
+cargo test --workspace --all-targets --locked "${workspace_features[@]}" --no-run -q
 
+# The next two steps build with other features in check mode: nothing to share with the test
+# build, so they run without clippy.
 step "each crate as a dependency: default features, none, each feature alone"
-scripts/check-features.sh
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS scripts/check-features.sh
 
 step "a user's crate: the README's examples built outside the workspace"
 # It starts from the workspace's lock file, so it builds the versions the suite tests; cargo
 # drops what it does not use, as a user's own lock would hold only what the user depends on.
 cp Cargo.lock tests/downstream/Cargo.lock
-cargo run -q --manifest-path tests/downstream/Cargo.toml
-cargo check -q --manifest-path tests/downstream/Cargo.toml --features backends
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    cargo run -q --manifest-path tests/downstream/Cargo.toml
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    cargo check -q --manifest-path tests/downstream/Cargo.toml --features backends
 
-step "building tests"
-cargo test --workspace --locked "${workspace_features[@]}" --no-run -q
-
+wait_for_install
 for setup in scripts/setup.d/*.sh; do
     [ -e "$setup" ] || continue
     step "setup: $(basename "$setup")"

@@ -3,6 +3,7 @@
 # Exports STOWAGE_TEST_REDIS_URL, STOWAGE_TEST_REDIS_CLUSTER_URL (the seed node; the tests select
 # cluster mode) and STOWAGE_TEST_REDIS_SERVER (the binary, for tests that start their own server).
 need_apt redis-server
+[ -n "${STOWAGE_INSTALL_ONLY:-}" ] && return 0
 STOWAGE_TEST_REDIS_SERVER="$(command -v redis-server)"
 export STOWAGE_TEST_REDIS_SERVER
 

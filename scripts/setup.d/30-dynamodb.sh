@@ -2,10 +2,10 @@
 # amplify-dynamodb-simulator, run with Java (-inMemory -sharedDb) on a free loopback port.
 # The unpacked package is cached under $STOWAGE_CACHE (never committed: its licence forbids
 # redistribution). Exports STOWAGE_TEST_DYNAMODB_URL.
+_ddb_dir="$STOWAGE_CACHE/amplify-dynamodb-simulator-2.9.30"
 if [ -z "${STOWAGE_TEST_DYNAMODB_URL:-}" ]; then
     command -v java >/dev/null || need_apt openjdk-17-jre-headless
     command -v npm >/dev/null || need_apt npm
-    _ddb_dir="$STOWAGE_CACHE/amplify-dynamodb-simulator-2.9.30"
     if [ ! -f "$_ddb_dir/package/emulator/DynamoDBLocal.jar" ]; then
         log "fetching DynamoDB Local (npm amplify-dynamodb-simulator@2.9.30)"
         rm -rf "$_ddb_dir"
@@ -13,6 +13,9 @@ if [ -z "${STOWAGE_TEST_DYNAMODB_URL:-}" ]; then
         (cd "$_ddb_dir" && npm pack -q amplify-dynamodb-simulator@2.9.30 >/dev/null &&
             tar xzf amplify-dynamodb-simulator-2.9.30.tgz && rm -f amplify-dynamodb-simulator-2.9.30.tgz)
     fi
+fi
+[ -n "${STOWAGE_INSTALL_ONLY:-}" ] && return 0
+if [ -z "${STOWAGE_TEST_DYNAMODB_URL:-}" ]; then
     _ddb_port="$(free_port)"
     # java resolves DynamoDBLocal_lib relative to the working directory.
     start_bg dynamodb-local "$STOWAGE_TEST_DIR/dynamodb.log" \
