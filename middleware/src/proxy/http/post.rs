@@ -62,6 +62,18 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
         }
     };
     let headers = forward::upstream_headers(&parts.headers);
+    // What the cache has no part in goes upstream as it came, answered as the upstream answers.
+    let relay_untouched = |id: &str| {
+        let watch = Watch::relay_only(id, None);
+        exchange(
+            Arc::clone(&p),
+            &parts.headers,
+            headers.clone(),
+            bytes.clone(),
+            watch,
+            deadline,
+        )
+    };
     let Some(msg) = Message::parse(&bytes) else {
         if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
             return body::rpc_error(
@@ -72,40 +84,16 @@ pub(super) async fn handle(p: Arc<Inner>, request: Request<Incoming>) -> Respons
             );
         }
         // A batch (or another JSON value): the upstream answers it, untouched.
-        return exchange(
-            p,
-            &parts.headers,
-            headers,
-            bytes.clone(),
-            Watch::relay_only("null", None),
-            deadline,
-        )
-        .await;
+        return relay_untouched("null").await;
     };
     let id_text = msg.id.map_or("null", |r| r.get()).to_owned();
     let Some(method) = msg.method.as_deref() else {
         // The client's answer to a request of the server's.
-        return exchange(
-            p,
-            &parts.headers,
-            headers,
-            bytes.clone(),
-            Watch::relay_only(&id_text, None),
-            deadline,
-        )
-        .await;
+        return relay_untouched(&id_text).await;
     };
     let Some(id) = msg.id_key() else {
         decide::client_notification(&p.cache, method).await;
-        return exchange(
-            p,
-            &parts.headers,
-            headers,
-            bytes.clone(),
-            Watch::relay_only("null", None),
-            deadline,
-        )
-        .await;
+        return relay_untouched("null").await;
     };
     let caller = (p.resolver.0)(&parts.headers);
     let request = decide::cache_request(&msg);
