@@ -20,6 +20,10 @@ pub type Record = (Vec<u8>, Vec<u8>);
 /// binary envelopes; the engine decodes them with [`binary::decode_live`] (reads) or
 /// [`binary::decode_header`] (expiry checks) and never returns an entry expired at `now`.
 pub trait Engine: Send + Sync + 'static {
+    /// Whether the engine can answer some reads from memory alone: when `true`, a read with
+    /// [`ReadPath::Offload`] asks [`Engine::get_cached`] (or [`Engine::get_many_cached`]) first.
+    /// Engines that implement those two set it; the default, `false`, skips asking.
+    const ANSWERS_FROM_MEMORY: bool = false;
     /// The live entries of `keys`, in order, from one consistent view. A damaged envelope is a
     /// [`ErrorKind::Corrupted`] error.
     fn get_many(&self, keys: &[Vec<u8>], now: SystemTime) -> Result<Vec<Option<Entry>>>;

@@ -48,7 +48,9 @@ impl<E: Engine> EmbeddedStore<E> {
         let now = SystemTime::now();
         let answer = match self.read_path {
             ReadPath::Inline => Some(get(&self.engine, &keys, now)),
-            ReadPath::Offload => cached(&self.engine, &keys, now),
+            // An engine without a memory tier would only say "ask the disk".
+            ReadPath::Offload if E::ANSWERS_FROM_MEMORY => cached(&self.engine, &keys, now),
+            ReadPath::Offload => None,
         };
         match answer {
             Some(answer) => answer.map_err(context(self.backend, op, collection)),
