@@ -171,7 +171,7 @@ impl<S: KeyValueStore> CompressionStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for CompressionStore<S> {
-    stowage_core::delegate_methods!(inner => capabilities, delete, delete_many, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => capabilities, delete, delete_many, keys, collections, destroy_collection, destroy, cull);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         self.inner
@@ -241,10 +241,6 @@ impl<S: KeyValueStore> KeyValueStore for CompressionStore<S> {
             .map(|(k, v)| Ok((*k, self.pack(v, max)?)))
             .collect::<Result<Vec<_>>>()?;
         self.inner.put_many(collection, &packed, ttl).await
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }
 

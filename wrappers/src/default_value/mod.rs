@@ -104,7 +104,7 @@ impl<S> DefaultValueStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
-    stowage_core::delegate_methods!(inner => capabilities, put, put_if_absent, delete, delete_many, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => capabilities, put, put_many, put_if_absent, delete, delete_many, keys, collections, destroy_collection, destroy, cull);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         let found = self.inner.get(collection, key).await?;
@@ -130,18 +130,5 @@ impl<S: KeyValueStore> KeyValueStore for DefaultValueStore<S> {
             .into_iter()
             .map(|e| e.or_else(|| self.default_entry(collection)))
             .collect())
-    }
-
-    async fn put_many(
-        &self,
-        collection: &str,
-        entries: &[(&str, Value)],
-        ttl: Option<Duration>,
-    ) -> Result<()> {
-        self.inner.put_many(collection, entries, ttl).await
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }

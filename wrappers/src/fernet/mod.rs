@@ -271,7 +271,7 @@ impl<S: KeyValueStore> FernetStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
-    stowage_core::delegate_methods!(inner => delete, delete_many, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => delete, delete_many, keys, collections, destroy_collection, destroy, cull);
 
     fn capabilities(&self) -> Capabilities {
         self.inner
@@ -342,9 +342,5 @@ impl<S: KeyValueStore> KeyValueStore for FernetStore<S> {
             .map(|(k, v)| Ok((*k, self.seal(v)?)))
             .collect::<Result<Vec<_>>>()?;
         self.inner.put_many(collection, &sealed, ttl).await
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }

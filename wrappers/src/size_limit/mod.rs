@@ -115,7 +115,7 @@ pub struct SizeLimitStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
-    stowage_core::delegate_methods!(inner => get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy, cull);
 
     fn capabilities(&self) -> Capabilities {
         let inner = self.inner.capabilities();
@@ -195,9 +195,5 @@ impl<S: KeyValueStore> KeyValueStore for SizeLimitStore<S> {
             .map_err(context(LAYER, "put_many", collection))?;
         stowage_core::rules::check_ttl(ttl).map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, &kept, ttl).await
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }

@@ -216,7 +216,7 @@ fn hits_misses<T>(c: &Counters, found: &[Option<T>]) {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for StatsStore<S> {
-    stowage_core::delegate_methods!(inner => capabilities, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => capabilities, keys, collections, destroy_collection, destroy, cull);
 
     async fn get(&self, collection: &str, key: &str) -> Result<Option<Value>> {
         let r = self.inner.get(collection, key).await;
@@ -294,9 +294,5 @@ impl<S: KeyValueStore> KeyValueStore for StatsStore<S> {
             c.deletes.fetch_add(keys.len() as u64, Relaxed);
             c.deleted.fetch_add(*removed as u64, Relaxed);
         })
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }

@@ -140,7 +140,7 @@ pub struct TtlStore<S> {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
-    stowage_core::delegate_methods!(inner => capabilities, get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy);
+    stowage_core::delegate_methods!(inner => capabilities, get, get_many, ttl, ttl_many, delete, delete_many, keys, collections, destroy_collection, destroy, cull);
 
     async fn put(
         &self,
@@ -181,10 +181,6 @@ impl<S: KeyValueStore> KeyValueStore for TtlStore<S> {
             .effective_ttl(ttl)
             .map_err(context(LAYER, "put_many", collection))?;
         self.inner.put_many(collection, entries, ttl).await
-    }
-
-    async fn cull(&self) -> Result<usize> {
-        self.inner.cull().await
     }
 }
 
